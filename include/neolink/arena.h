@@ -41,9 +41,12 @@ typedef struct nl_arena_stats {
  *
  * @param out    receives the arena; set to NULL on failure
  * @param parent owning arena or NULL; destroying the parent destroys this one
- * @param cap    hard cap in bytes (block overhead included); 0 means no cap
+ * @param cap    hard cap in bytes (block overhead included); 0 means no cap.
+ *               Child arenas' headers count against this arena's cap; their
+ *               allocations count against their own cap only.
  * @param name   label for logs and statistics (copied; may be NULL)
- * @return 0, NL_ENOMEM, or NL_EARENA when the parent's cap cannot hold the header
+ * @return 0, NL_ENOMEM, NL_EARENA when the parent's cap cannot hold the
+ *         header, or NL_ESTATE when the parent is being destroyed
  */
 NL_EXPORT int nl_arena_create(nl_arena **out, nl_arena *parent, size_t cap, const char *name);
 
@@ -57,8 +60,9 @@ NL_EXPORT void nl_arena_destroy(nl_arena **a);
 
 /**
  * Allocates n bytes aligned to 16, zero-filled. Returns NULL when the cap
- * would be exceeded or memory is short (the arena stays valid). n == 0
- * returns a unique non-NULL pointer.
+ * would be exceeded or memory is short (the arena stays valid and `failed`
+ * is counted). n == 0 returns a unique non-NULL pointer. The memory lives
+ * until the arena is destroyed (there is no per-allocation free).
  */
 NL_EXPORT void *nl_arena_alloc(nl_arena *a, size_t n);
 
@@ -76,7 +80,10 @@ NL_EXPORT char *nl_arena_strndup(nl_arena *a, const char *s, size_t n);
  */
 NL_EXPORT nl_arena_cleanup *nl_arena_on_destroy(nl_arena *a, void (*fn)(void *arg), void *arg);
 
-/** Unregisters a handler without running it. NULL is a no-op. */
+/**
+ * Unregisters a handler without running it. NULL, or a handle already
+ * cancelled or run, is a no-op; the handle must not be used afterwards.
+ */
 NL_EXPORT void nl_arena_cleanup_cancel(nl_arena *a, nl_arena_cleanup *c);
 
 /** Runs a handler now and unregisters it. NULL is a no-op. */
@@ -93,6 +100,20 @@ NL_EXPORT const char *nl_arena_name(const nl_arena *a);
  * an allocation was overwritten. Cheap enough for tests and debug builds.
  */
 NL_EXPORT int nl_arena_check(const nl_arena *a);
+
+/**
+ * Called by nl_arena_destroy() when the arena's canaries are damaged, before
+ * its memory is released (arenas have no context to log through, so the
+ * owner decides how to report it). `a` is valid only during the call.
+ */
+typedef void (*nl_arena_corruption_fn)(void *ud, const nl_arena *a);
+
+/**
+ * Installs the corruption reporter of an arena (NULL removes it). Children
+ * created afterwards inherit it. Without one, destroy skips the check.
+ * Same thread rules as the arena; never blocks.
+ */
+NL_EXPORT void nl_arena_set_corruption_fn(nl_arena *a, nl_arena_corruption_fn fn, void *ud);
 
 #ifdef __cplusplus
 }

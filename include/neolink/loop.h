@@ -7,12 +7,15 @@
  * nl_loop_fd() to become readable, or for nl_loop_timeout_ms() to pass, then
  * call nl_loop_run_once(loop, 0).
  *
- * Iteration order of one run_once:
+ * Iteration order of one run_once (after waiting for events, at most the
+ * given timeout, shortened to the next timer deadline):
  *   1. read the clock once (cached as "now" for the whole iteration);
  *   2. run due timers, earliest first, FIFO among equal deadlines;
  *   3. dispatch I/O readiness callbacks;
  *   4. run callbacks posted from other threads (nl_loop_post), in post order;
  *   5. run deferred closes, so nothing is freed inside its own callback.
+ * Timers armed during step 2 wait for the next iteration, so a timer that
+ * re-arms itself for "now" cannot make one iteration spin.
  *
  * Threads: every function except nl_loop_post() and nl_loop_wakeup() must be
  * called on the loop's thread. Those two are the only thread-safe entries.
@@ -40,10 +43,17 @@ NL_EXPORT int nl_loop_create(nl_loop **out);
  */
 NL_EXPORT void nl_loop_destroy(nl_loop **loop);
 
-/** A file descriptor that becomes readable whenever the loop has work. */
+/**
+ * The loop's epoll fd: it polls readable whenever a watched fd is ready or
+ * another thread posted or woke the loop. Timers do not make it readable:
+ * combine it with nl_loop_timeout_ms(). Owned by the loop; do not close.
+ */
 NL_EXPORT int nl_loop_fd(const nl_loop *loop);
 
-/** Milliseconds until the next timer is due: -1 for none, 0 if due now. */
+/**
+ * Milliseconds until the next timer is due (rounded up): -1 for none, 0 if
+ * due now or deferred work is pending. Reads the loop's clock.
+ */
 NL_EXPORT int nl_loop_timeout_ms(nl_loop *loop);
 
 /**
@@ -54,8 +64,10 @@ NL_EXPORT int nl_loop_timeout_ms(nl_loop *loop);
 NL_EXPORT int nl_loop_run_once(nl_loop *loop, int timeout_ms);
 
 /**
- * Runs iterations until nl_loop_stop() is called. Returns 0 or a negative
- * code. Blocks the calling thread for as long as the loop runs.
+ * Runs iterations until nl_loop_stop() is called (a stop requested before the
+ * call makes it return at once; the stop is consumed either way, so the loop
+ * can be run again). Returns 0 or a negative code. Blocks the calling thread
+ * for as long as the loop runs.
  */
 NL_EXPORT int nl_loop_run(nl_loop *loop);
 

@@ -27,7 +27,9 @@ typedef void (*nl_io_cb)(nl_io *io, unsigned events);
 struct nl_io {
     int fd;
     unsigned want;  /* events currently requested */
-    bool added;     /* registered with epoll */
+    bool added;     /* between nl_io_start and nl_io_stop (counted by nl_loop_io_count) */
+    bool polled;    /* in the epoll set: added with want != 0 (a quiet fd is taken out
+                     * of epoll so a hung-up peer cannot make it spin on EPOLLHUP) */
     nl_io_cb cb;
     void *data;
 };
@@ -37,7 +39,8 @@ void nl_io_init(nl_io *io, int fd, nl_io_cb cb, void *data);
  * a negative code. Cheap when `events` equals the current mask. */
 int nl_io_start(nl_loop *loop, nl_io *io, unsigned events);
 /* Unregisters the fd (does not close it). Safe to call twice. Events already
- * collected for this iteration are not delivered after it returns. */
+ * collected for this iteration are not delivered after it returns. Call it
+ * before closing the fd. */
 void nl_io_stop(nl_loop *loop, nl_io *io);
 
 typedef struct nl_timer nl_timer;
@@ -53,7 +56,8 @@ struct nl_timer {
 
 void nl_timer_init(nl_timer *t, nl_timer_cb cb, void *data);
 /* Arms (or re-arms) the timer for absolute time `due`. Returns 0 or NL_ENOMEM
- * (heap growth). */
+ * (heap growth; re-arming an armed timer never allocates, so never fails).
+ * A re-armed timer goes behind others with the same deadline. */
 int nl_timer_start(nl_loop *loop, nl_timer *t, uint64_t due);
 /* Arms the timer `after_ns` after the loop's cached now. */
 int nl_timer_start_in(nl_loop *loop, nl_timer *t, uint64_t after_ns);
