@@ -6,12 +6,35 @@
 #include "neolink/version.h"
 #include "verbs.h"
 
+/* Verb names come from file names (cmd_import_config.c), so users may type
+ * either "import-config" or "import_config". */
+static int verb_matches(const char *typed, const char *name)
+{
+    for (; *typed && *name; typed++, name++) {
+        char t = *typed == '-' ? '_' : *typed;
+        if (t != *name)
+            return 0;
+    }
+    return *typed == *name;
+}
+
+static void print_verb(FILE *out, const char *name)
+{
+    fputs("  ", out);
+    int n = 0;
+    for (; name[n]; n++)
+        fputc(name[n] == '_' ? '-' : name[n], out);
+    fprintf(out, "%*s", n < 14 ? 14 - n : 1, "");
+}
+
 static void usage(FILE *out)
 {
     fprintf(out, "neolink-cli %s: Reolink (Baichuan) cameras to RTSP\n\n", nl_version_string());
     fprintf(out, "usage: neolink-cli VERB [options]\n\nverbs:\n");
-    for (const nl_cli_verb *v = nl_cli_verbs; v->name; v++)
-        fprintf(out, "  %-10s %s\n", v->name, v->help);
+    for (const nl_cli_verb *v = nl_cli_verbs; v->name; v++) {
+        print_verb(out, v->name);
+        fprintf(out, "%s\n", v->help);
+    }
     fprintf(out, "\n'neolink-cli VERB --help' describes a verb's options.\n");
 }
 
@@ -30,7 +53,7 @@ int main(int argc, char **argv)
         return 0;
     }
     for (const nl_cli_verb *v = nl_cli_verbs; v->name; v++)
-        if (!strcmp(argv[1], v->name))
+        if (verb_matches(argv[1], v->name))
             return v->run(argc - 1, argv + 1);
     fprintf(stderr, "neolink-cli: unknown verb '%s' (try --help)\n", argv[1]);
     return 2;
