@@ -1,0 +1,113 @@
+/* An RTSP session (RFC 2326 §12.37): one client watching one mount.
+ *
+ * Created by the first SETUP, it holds the id, the transport of each track
+ * set up (TCP channels or UDP client ports), the play state, the client's
+ * frame queue and its counters. Three lists hold it: the server's (all
+ * sessions), its mount's (clients; and the mount's playing list while
+ * PLAYING), and its connection's.
+ *
+ * Lifetime: a TCP session lives exactly as long as its connection. A UDP
+ * session outlives a closed connection while it plays, and expires
+ * timeout + grace seconds after the last request or RTCP packet that named
+ * it. The expiry test is a pure function of `now`, so tests step a fake
+ * clock instead of sleeping. */
+#ifndef NL_RTSP_SESSION_H
+#define NL_RTSP_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/list.h"
+#include "loop/loop_int.h"
+#include "neolink/rtsp.h"
+#include "rtp/sdp.h"
+#include "rtsp/client_queue.h"
+#include "rtsp/transport.h"
+
+typedef struct nl__rtsp_conn nl__rtsp_conn;
+typedef struct nl__rtsp_session nl__rtsp_session;
+
+#define NL_RTSP_SESSION_ID_LEN 16
+
+typedef enum nl__sess_state {
+    NL__SESS_READY = 0, /* SETUP done, not playing (also after PAUSE) */
+    NL__SESS_PLAYING,
+} nl__sess_state;
+
+typedef struct nl__sess_track {
+    bool setup;
+    uint8_t ch[2];     /* TCP: interleaved RTP, RTCP channels */
+    uint16_t cport[2]; /* UDP: client RTP, RTCP ports */
+} nl__sess_track;
+
+struct nl__rtsp_session {
+    nl_list srv_node;   /* server->sessions */
+    nl_list mount_node; /* mount->sessions */
+    nl_list play_node;  /* mount->playing while PLAYING */
+    nl_list conn_node;  /* conn->sessions while it has a connection */
+    nl_rtsp_server *srv;
+    nl_rtsp_mount *mount;
+    nl__rtsp_conn *conn; /* NULL: a UDP session whose connection closed */
+    char id[NL_RTSP_SESSION_ID_LEN + 1];
+    nl_rtsp_lower lower;
+    nl__sess_track tracks[NL_SDP_MAX_TRACKS];
+    struct sockaddr_storage peer; /* UDP: the requester's address (ports set per send) */
+    socklen_t peer_len;
+    char peer_str[64];
+    nl__sess_state state;
+
+    uint64_t last_seen; /* last request or RTCP naming the session */
+    uint32_t timeout_s; /* advertised */
+    uint32_t grace_s;
+
+    /* Start: a new player waits for a start point (the video track's next
+     * keyframe), unless it replays the GOP cache. */
+    bool waiting_key;
+    uint64_t delay_ns; /* replay delay: every frame is due at arrival + delay */
+    /* PLAY whose answer waits for the first frame (exact RTP-Info). */
+    bool play_pending;
+    uint64_t play_deadline;
+    uint32_t play_cseq;
+    char *play_base; /* aggregate URL for RTP-Info (nl__malloc'd) */
+
+    nl__client_queue q;
+    nl_timer pace; /* wakes the sender when the queue head becomes due */
+
+    uint64_t frames_sent, frames_dropped, bytes_sent, overflows;
+};
+
+/* Deadline after which the session is reclaimed (pure). NL_TIME_NEVER for
+ * TCP sessions, which end with their connection. */
+uint64_t nl__rtsp_session_deadline(const nl__rtsp_session *s);
+/* True once now has reached the deadline (pure). */
+bool nl__rtsp_session_expired(const nl__rtsp_session *s, uint64_t now);
+/* Notes liveness (a request or RTCP naming the session). */
+void nl__rtsp_session_touch(nl__rtsp_session *s, uint64_t now);
+
+/* Creates a session on mount m for connection c (lists linked, queue
+ * allocated, random id). 0, NL_ENOMEM, NL_EIO. */
+int nl__rtsp_session_create(nl_rtsp_server *srv, nl_rtsp_mount *m, nl__rtsp_conn *c,
+                            nl_rtsp_lower lower, nl__rtsp_session **out);
+/* Stops playing (leaves the mount's playing list, drops the queue). */
+void nl__rtsp_session_stop(nl__rtsp_session *s);
+/* Unlinks and frees the session (the ordinary end of every session). */
+void nl__rtsp_session_close(nl__rtsp_session *s, int why);
+/* Finds a session by id, NULL when unknown. O(sessions). */
+nl__rtsp_session *nl__rtsp_session_find(nl_rtsp_server *srv, nl_rtsp_span id);
+
+/* Starts playing: joins the mount's playing list and either replays the GOP
+ * cache (answering at once) or waits for the next start point. */
+int nl__rtsp_session_play(nl__rtsp_session *s, uint32_t cseq, const char *base);
+/* Offers a new frame of the mount (fan-out). */
+void nl__rtsp_session_offer(nl__rtsp_session *s, const nl_rtp_frame *f, uint64_t now);
+/* Sends what is due on a UDP session (no-op for TCP). */
+void nl__rtsp_session_drain_udp(nl__rtsp_session *s);
+/* Pending PLAY answer whose wait ran out: answer with predicted RTP-Info. */
+void nl__rtsp_session_play_timeout(nl__rtsp_session *s, uint64_t now);
+/* Counts one dropped frame run, clears the queue and waits for a keyframe. */
+void nl__rtsp_session_overflow(nl__rtsp_session *s);
+/* Arms the pacing timer for the queue head when it is not due yet. */
+void nl__rtsp_session_arm_pace(nl__rtsp_session *s, uint64_t now);
+
+#endif
