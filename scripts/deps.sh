@@ -6,7 +6,7 @@ set -eu
 
 BUILD_PKGS="build-essential cmake pkg-config \
  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev \
- libva-dev libcyaml-dev libexpat1-dev"
+ libva-dev libcyaml-dev libyaml-dev libexpat1-dev"
 TEST_PKGS="ffmpeg clang libclang-rt-14-dev valgrind python3 \
  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp \
