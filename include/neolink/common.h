@@ -25,6 +25,17 @@
 #define NL_WARN_UNUSED
 #endif
 
+/**
+ * Marks a declaration deprecated since a version, with advice:
+ * NL_DEPRECATED(0.4, "use nl_x instead"). Deprecated API stays for at least
+ * one minor release before removal (docs/API.md).
+ */
+#if defined(__GNUC__)
+#define NL_DEPRECATED(since, msg) __attribute__((deprecated("since " #since ": " msg)))
+#else
+#define NL_DEPRECATED(since, msg)
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
