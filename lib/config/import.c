@@ -543,7 +543,9 @@ static const char *camera_name(importer *im, const camera *c, size_t index)
     if (name_taken(im, name)) {
         /* Room for "_" and any unsigned number after the base. */
         char base[NL_CONFIG_NAME_MAX - 10];
-        snprintf(base, sizeof base, "%s", name);
+        size_t blen = strnlen(name, sizeof base - 1);
+        memcpy(base, name, blen);
+        base[blen] = '\0';
         for (unsigned k = 2; name_taken(im, name); k++)
             snprintf(name, sizeof name, "%s_%u", base, k);
         warn(im, v ? v->line : c->line, join(path, c->prefix, "name"),

@@ -409,7 +409,10 @@ static void in_sequence(checker *c, frame *f, const yaml_event_t *ev)
         return;
     }
     char path[PATH_CAP];
-    snprintf(path, sizeof path, "%s[%u]", f->path, idx);
+    /* Paths are bounded by the schema's depth; a cut path only shortens a
+     * message, so truncation is acceptable here. */
+    if (snprintf(path, sizeof path, "%s[%u]", f->path, idx) >= (int)sizeof path)
+        path[sizeof path - 1] = '\0';
     record(c, path, line);
     value(c, seq->sequence.entry, ev, path);
 }
