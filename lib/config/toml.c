@@ -680,7 +680,7 @@ static int parse_array(parser *ps, int depth, nl__toml_value *arr)
             break;
         if (arr->u.kids.count >= NL_TOML_MAX_ARRAY)
             return fail(ps, "array longer than %d elements", NL_TOML_MAX_ARRAY);
-        nl__toml_value *e;
+        nl__toml_value *e = NULL;
         if (parse_value(ps, depth + 1, &e))
             return ps->rc;
         append(arr, e);
@@ -774,7 +774,7 @@ static int parse_key_value(parser *ps, nl__toml_value *t, int depth)
     }
     ps->p++;
     skip_ws(ps);
-    nl__toml_value *v;
+    nl__toml_value *v = NULL;
     if (parse_value(ps, depth + 1, &v))
         return ps->rc;
     v->line = k.line;

@@ -40,7 +40,9 @@ static void test_sub_h264_aac(void)
     NL_ASSERT_EQ(m.encrypt_len_ok + m.encrypt_len_bad, 0); /* AES(02): media not enciphered */
     /* Real time: frames 0..10 span one second at 10 fps. */
     uint64_t span = m.tenth_video_ms - m.first_video_ms;
-    NL_ASSERT(span >= 850 && (span <= 1600 || th_valgrind()));
+    /* Under valgrind the encoder falls behind and catches up, so only the
+     * ordinary build checks real-time pacing. */
+    NL_ASSERT(th_valgrind() || (span >= 850 && span <= 1600));
 
     nl_sim_stats st = th_stats(&h);
     NL_ASSERT_EQ(st.streams_active, 1);
