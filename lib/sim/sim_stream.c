@@ -5,8 +5,15 @@
  * The encoder's state block is reference-counted (loop side + thread), so
  * stopping a stream never waits for the thread: the loop drops its
  * reference, raises `stop`, and the thread frees the block when it notices.
- * The registry lets nl_sim_destroy wait, with a deadline, until every thread
- * is gone. */
+ *
+ * Encoder threads are joinable and listed in the registry (loop thread
+ * only; the threads never touch it). Threads of stopped streams are reaped
+ * without blocking whenever a stream starts or stops, and nl_sim_destroy
+ * joins the rest with a deadline, so when it returns no encoder thread runs
+ * library code and nothing the simulator allocated is left. A thread that
+ * misses the deadline is detached and counted (it holds only its own state
+ * block, which it frees). */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -39,11 +46,14 @@
 
 /* ------------------------------------------------------------------ registry */
 
+/* One encoder thread not joined yet. */
+typedef struct worker {
+    nl_list node; /* in nl__sim_workers.threads */
+    pthread_t tid;
+} worker;
+
 struct nl__sim_workers {
-    atomic_int refs;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int live;
+    nl_list threads; /* started and not yet joined */
 };
 
 int nl__sim_workers_create(nl__sim_workers **out)
@@ -51,31 +61,22 @@ int nl__sim_workers_create(nl__sim_workers **out)
     nl__sim_workers *w = nl__calloc(1, sizeof *w);
     if (!w)
         return NL_ENOMEM;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    if (pthread_mutex_init(&w->mu, NULL) != 0) {
-        nl__free(w);
-        return NL_ENOMEM;
-    }
-    if (pthread_cond_init(&w->cv, &ca) != 0) {
-        pthread_mutex_destroy(&w->mu);
-        nl__free(w);
-        return NL_ENOMEM;
-    }
-    pthread_condattr_destroy(&ca);
-    atomic_init(&w->refs, 1);
+    nl_list_init(&w->threads);
     *out = w;
     return 0;
 }
 
-static void workers_unref(nl__sim_workers *w)
+/* Joins, without blocking, every listed thread that has already ended. */
+static void workers_reap(nl__sim_workers *w)
 {
-    if (atomic_fetch_sub(&w->refs, 1) != 1)
-        return;
-    pthread_cond_destroy(&w->cv);
-    pthread_mutex_destroy(&w->mu);
-    nl__free(w);
+    nl_list_foreach_safe(it, tmp, &w->threads)
+    {
+        worker *k = nl_container_of(it, worker, node);
+        if (pthread_tryjoin_np(k->tid, NULL) != 0)
+            continue; /* EBUSY: still running (a stopped stream's frame) */
+        nl_list_remove(&k->node);
+        nl__free(k);
+    }
 }
 
 int nl__sim_workers_release(nl__sim_workers **wp, uint64_t deadline_ns)
@@ -84,17 +85,28 @@ int nl__sim_workers_release(nl__sim_workers **wp, uint64_t deadline_ns)
     *wp = NULL;
     if (!w)
         return 0;
+    /* Stopping was requested when each stream was freed; a thread notices
+     * within one frame's encode. */
     struct timespec ts = {.tv_sec = (time_t)(deadline_ns / NL_NS_PER_S),
                           .tv_nsec = (long)(deadline_ns % NL_NS_PER_S)};
-    pthread_mutex_lock(&w->mu);
-    while (w->live > 0) {
-        if (pthread_cond_timedwait(&w->cv, &w->mu, &ts) != 0 && nl_time_mono_ns() >= deadline_ns)
-            break;
+    int left = 0;
+    while (!nl_list_empty(&w->threads)) {
+        worker *k = nl_container_of(w->threads.next, worker, node);
+        int err;
+        do
+            err = pthread_clockjoin_np(k->tid, NULL, CLOCK_MONOTONIC, &ts);
+        while (err == EINTR);
+        if (err != 0) {
+            /* Missed the deadline: it finishes its frame on its own and frees
+             * its state block; nothing of ours is left for it to touch. */
+            pthread_detach(k->tid);
+            left++;
+        }
+        nl_list_remove(&k->node);
+        nl__free(k);
     }
-    int left = w->live;
-    pthread_mutex_unlock(&w->mu);
-    workers_unref(w);
-    return left;
+    nl__free(w);
+    return left; /* the caller logs them: it has the context */
 }
 
 /* ------------------------------------------------------------------ encoder thread */
@@ -117,7 +129,6 @@ typedef struct enc_state {
     uint32_t cam_start;  /* camera clock at stream time 0 (wire value) */
     uint64_t jump_at_us; /* clock-jump fault: stream time of the jump, or UINT64_MAX */
     int64_t posix_start; /* UTC seconds at stream time 0 */
-    nl__sim_workers *reg;
 } enc_state;
 
 static void enc_unref(enc_state *e)
@@ -298,46 +309,32 @@ static void *encoder_main(void *arg)
         e->error = rc;
         pthread_mutex_unlock(&e->mu);
     }
-    nl__sim_workers *reg = e->reg;
     enc_unref(e);
-    pthread_mutex_lock(&reg->mu);
-    reg->live--;
-    pthread_cond_broadcast(&reg->cv);
-    pthread_mutex_unlock(&reg->mu);
-    workers_unref(reg);
     return NULL;
 }
 
-/* Starts the detached encoder thread with all signals blocked, so the host's
- * signals keep going to its own threads. */
+/* Starts the encoder thread (joinable, listed in the registry) with all
+ * signals blocked, so the host's signals keep going to its own threads. */
 static int start_encoder(nl_sim *sim, enc_state *e)
 {
     nl__sim_workers *reg = sim->workers;
-    atomic_fetch_add(&reg->refs, 1);
+    workers_reap(reg);
+    worker *k = nl__calloc(1, sizeof *k);
+    if (!k)
+        return NL_ENOMEM;
     atomic_fetch_add(&e->refs, 1);
-    e->reg = reg;
-    pthread_mutex_lock(&reg->mu);
-    reg->live++;
-    pthread_mutex_unlock(&reg->mu);
-
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_t tid;
-    int err = pthread_create(&tid, &attr, encoder_main, e);
+    int err = pthread_create(&k->tid, NULL, encoder_main, e);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&attr);
-    if (err == 0)
-        return 0;
-    pthread_mutex_lock(&reg->mu);
-    reg->live--;
-    pthread_mutex_unlock(&reg->mu);
-    enc_unref(e);
-    workers_unref(reg);
-    return nl_err_from_errno(err);
+    if (err != 0) {
+        enc_unref(e);
+        nl__free(k);
+        return nl_err_from_errno(err);
+    }
+    nl_list_insert_tail(&reg->threads, &k->node);
+    return 0;
 }
 
 static enc_state *enc_new(void)
@@ -373,6 +370,7 @@ struct nl__sim_stream {
     uint64_t start_ns;   /* loop time of stream time 0 */
     nl__sim_frame *next; /* taken from the ring, waiting for its due time */
     int in_fanout, dead, error_logged;
+    int anchored; /* start_ns set from the first packet */
 };
 
 static void stream_free(nl__sim_stream *s)
@@ -387,6 +385,8 @@ static void stream_free(nl__sim_stream *s)
     pthread_cond_broadcast(&s->enc->cv);
     pthread_mutex_unlock(&s->enc->mu);
     enc_unref(s->enc);
+    /* This thread is still finishing; earlier ones have usually ended. */
+    workers_reap(sim->workers);
     NL_LOGI(sim->ctx, s->who, "stopped (no viewer left)");
     nl__free(s);
 }
@@ -431,6 +431,14 @@ static void on_stream_timer(nl_timer *t)
                 }
                 nl_timer_start(sim->loop, t, now + (err ? 100 * NL_NS_PER_MS : POLL_NS));
                 return;
+            }
+            if (!s->anchored) {
+                /* Pace from the first packet, not from the start request:
+                 * however long the encoder took to open (much longer under
+                 * valgrind), the stream then runs in real time instead of
+                 * bursting to catch up with a schedule it already missed. */
+                s->anchored = 1;
+                s->start_ns = now - s->next->t_us * 1000;
             }
         }
         uint64_t due = s->start_ns + s->next->t_us * 1000;
