@@ -1,4 +1,4 @@
-/* Per-client frame queue: a fixed ring of frame references. See
+/* Per-client frame queue: a growable ring of frame references. See
  * client_queue.h. */
 #include <string.h>
 
@@ -6,14 +6,20 @@
 #include "neolink/error.h"
 #include "rtsp/client_queue.h"
 
+/* First ring size: room for a live client's frame or two and an audio
+ * frame next to them, in 128 bytes. */
+#define NL_CQ_FIRST_SLOTS 8u
+
 int nl__cq_init(nl__client_queue *q, uint32_t cap, size_t max_bytes, uint64_t max_late_ns)
 {
     memset(q, 0, sizeof(*q));
     if (cap == 0)
         return NL_EINVAL;
-    q->ring = nl__calloc(cap, sizeof(*q->ring));
+    uint32_t size = cap < NL_CQ_FIRST_SLOTS ? cap : NL_CQ_FIRST_SLOTS;
+    q->ring = nl__calloc(size, sizeof(*q->ring));
     if (!q->ring)
         return NL_ENOMEM;
+    q->size = size;
     q->cap = cap;
     q->max_bytes = max_bytes;
     q->max_late_ns = max_late_ns;
@@ -26,7 +32,25 @@ void nl__cq_free(nl__client_queue *q)
         nl__cq_clear(q);
     nl__free(q->ring);
     q->ring = NULL;
+    q->size = 0;
     q->cap = 0;
+}
+
+/* Doubles the ring (up to cap), unwrapping the entries so the oldest is at
+ * slot 0. */
+static int grow(nl__client_queue *q)
+{
+    uint32_t size = q->size > q->cap / 2 ? q->cap : 2 * q->size;
+    nl__cq_entry *ring = nl__calloc(size, sizeof(*ring));
+    if (!ring)
+        return NL_ENOMEM;
+    for (uint32_t i = 0; i < q->len; i++)
+        ring[i] = q->ring[(q->head + i) % q->size];
+    nl__free(q->ring);
+    q->ring = ring;
+    q->size = size;
+    q->head = 0;
+    return 0;
 }
 
 int nl__cq_push(nl__client_queue *q, const nl_rtp_frame *f, uint64_t due, uint64_t now)
@@ -38,7 +62,12 @@ int nl__cq_push(nl__client_queue *q, const nl_rtp_frame *f, uint64_t due, uint64
         if (now > old->due && now - old->due > q->max_late_ns)
             return NL_ELIMIT;
     }
-    nl__cq_entry *e = &q->ring[(q->head + q->len) % q->cap];
+    if (q->len == q->size) {
+        int rc = grow(q);
+        if (rc < 0)
+            return rc;
+    }
+    nl__cq_entry *e = &q->ring[(q->head + q->len) % q->size];
     e->f = nl_rtp_frame_ref(f);
     e->due = due;
     q->len++;
@@ -62,7 +91,7 @@ nl_rtp_frame *nl__cq_pop(nl__client_queue *q)
     nl__cq_entry *e = &q->ring[q->head];
     nl_rtp_frame *f = e->f;
     e->f = NULL;
-    q->head = (q->head + 1) % q->cap;
+    q->head = (q->head + 1) % q->size;
     q->len--;
     q->bytes -= f->size;
     return f;

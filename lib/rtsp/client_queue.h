@@ -1,9 +1,13 @@
 /* Per-client bounded queue of whole RTP frames (RTSP-SESSIONS.md, "Slow
  * clients").
  *
- * A fixed ring of frame references allocated once when the session is set
- * up: queuing a frame takes one atomic reference and writes one ring slot,
- * so steady-state streaming allocates nothing per frame per client.
+ * A ring of frame references: queuing a frame takes one atomic reference and
+ * writes one ring slot, so steady-state streaming allocates nothing per frame
+ * per client. The ring starts small (a live client that keeps up never has
+ * more than a frame or two waiting, and the fan-out's direct path sends
+ * most frames without queuing them at all) and doubles when it fills, up to
+ * its cap in slots: a client pays for a deep ring only while it needs one
+ * (a GOP replay, a slow link), and only a few times in its life.
  *
  * Each entry carries the time it is due to be sent (the loop clock): the
  * arrival time for live clients, arrival + a constant delay for clients that
@@ -27,7 +31,9 @@ typedef struct nl__cq_entry {
 
 typedef struct nl__client_queue {
     nl__cq_entry *ring;
-    uint32_t cap, head, len;
+    uint32_t size; /* slots allocated: grows by doubling up to cap */
+    uint32_t cap;  /* most slots (frames) the queue may hold */
+    uint32_t head, len;
     size_t bytes;
     size_t max_bytes;
     uint64_t max_late_ns;
@@ -35,13 +41,16 @@ typedef struct nl__client_queue {
     uint32_t peak_len;
 } nl__client_queue;
 
-/* Allocates the ring (cap slots). 0, NL_EINVAL (cap 0), NL_ENOMEM. */
+/* Prepares a queue of at most cap frames and allocates its first few
+ * slots. 0, NL_EINVAL (cap 0), NL_ENOMEM. */
 int nl__cq_init(nl__client_queue *q, uint32_t cap, size_t max_bytes, uint64_t max_late_ns);
 /* Drops every reference and frees the ring. Safe on a zeroed queue. */
 void nl__cq_free(nl__client_queue *q);
 /* Queues a new reference to f, due at `due`. 0, or NL_ELIMIT when a cap
- * would be broken (nothing queued): ring full, bytes, or the oldest entry
- * more than max_late_ns past its due time at `now`. */
+ * would be broken (nothing queued): cap frames, bytes, or the oldest entry
+ * more than max_late_ns past its due time at `now`; NL_ENOMEM when the ring
+ * had to grow and could not (nothing queued either; callers treat it like a
+ * cap). */
 int nl__cq_push(nl__client_queue *q, const nl_rtp_frame *f, uint64_t due, uint64_t now);
 /* Oldest entry or NULL. */
 const nl__cq_entry *nl__cq_peek(const nl__client_queue *q);

@@ -49,6 +49,17 @@ static void update_io(nl__rtsp_conn *c, bool want_write)
         nl__rtsp_conn_fail_later(c, NL_EIO);
 }
 
+/* An idle connection keeps no buffer: a viewer that only watches costs its
+ * structs, not 4 KiB of input and the last reply. Requests are rare next to
+ * frames, so allocating again for the next one is cheap. */
+static void release_if_empty(nl_dbuf *b, size_t max)
+{
+    if (b->len == 0 && b->data) {
+        nl_dbuf_free(b);
+        nl_dbuf_init(b, max);
+    }
+}
+
 static void on_io(nl_io *io, unsigned events);
 
 int nl__rtsp_conn_create(nl_rtsp_server *srv, int fd, const struct sockaddr *peer,
@@ -241,6 +252,40 @@ static int write_frame(nl__rtsp_conn *c)
     return c->cur_off >= f->size ? 1 : 0;
 }
 
+bool nl__rtsp_conn_send_now(nl__rtsp_conn *c, nl__rtsp_session *s, const nl_rtp_frame *f,
+                            uint64_t now)
+{
+    if (c->dead || c->fail_pending || c->closing || c->cur || c->out.len)
+        return false;
+    /* Borrowed for the write; a reference is taken only if part of the
+     * frame stays in flight. */
+    c->cur = (nl_rtp_frame *)(uintptr_t)f;
+    c->cur_off = 0;
+    c->cur_ch[0] = s->tracks[f->track].ch[0];
+    c->cur_ch[1] = s->tracks[f->track].ch[1];
+    int rc = write_frame(c);
+    if (rc == 1) {
+        c->cur = NULL;
+        s->frames_sent++;
+        s->bytes_sent += f->size;
+        /* No update_io: an idle connection does not ask for EPOLLOUT (every
+         * path that leaves it idle ends in update_io(c, false)). */
+        c->stall_since = 0;
+        return true;
+    }
+    if (rc < 0) {
+        c->cur = NULL;
+        nl__rtsp_conn_fail_later(c, rc);
+        return true;
+    }
+    c->cur = nl_rtp_frame_ref(f);
+    c->cur_sess = s;
+    if (!c->stall_since)
+        c->stall_since = now ? now : 1;
+    update_io(c, true);
+    return true;
+}
+
 /* The next session (round robin) whose queue head is due; arms the pacing
  * timers of those that are not. */
 static nl__rtsp_session *next_due(nl__rtsp_conn *c, uint64_t now)
@@ -314,6 +359,7 @@ void nl__rtsp_conn_flush(nl__rtsp_conn *c)
                 return;
             }
             nl_dbuf_consume(&c->out, (size_t)n);
+            release_if_empty(&c->out, NL_CONN_OUT_MAX);
             c->stall_since = 0;
             continue;
         }
@@ -381,6 +427,7 @@ void nl__rtsp_conn_process(nl__rtsp_conn *c)
     }
     if (c->dead)
         return;
+    release_if_empty(&c->in, NL_RTSP_MAX_MESSAGE + 64);
     if (c->closing)
         nl__rtsp_conn_flush(c);
     else

@@ -16,6 +16,7 @@
 #define NL_RTSP_CONN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -34,11 +35,26 @@ typedef struct nl__rtsp_session nl__rtsp_session;
 #define NL_CONN_IOV_PKTS 64
 
 struct nl__rtsp_conn {
-    nl_list node; /* server->conns, then server->dead_conns */
-    nl_rtsp_server *srv;
-    unsigned id;
+    /* Hot: what the fan-out's direct path reads and writes for every frame,
+     * in the first 64 bytes (NL__CONN_HOT_BYTES), through out.len. */
     int fd;
+    bool dead;
+    bool closing;      /* graceful: finish the current frame and replies, then close */
+    bool fail_pending; /* fail from the reaper (error seen inside a fan-out) */
+    uint8_t cur_ch[2]; /* the client's channels for cur's track */
+    /* The frame being written and how far. */
+    nl_rtp_frame *cur;
+    nl__rtsp_session *cur_sess; /* NULL when its session closed meanwhile */
+    size_t cur_off;
+    uint64_t stall_since; /* 0: not stalled */
+    nl_dbuf out;          /* replies waiting for a frame boundary (freed when empty) */
+    /* Warm: touched when a frame does not go out whole. */
     nl_io io;
+    nl_rtsp_server *srv;
+
+    /* Cold from here on. */
+    nl_list node; /* server->conns, then server->dead_conns */
+    unsigned id;
     struct sockaddr_storage peer;
     socklen_t peer_len;
     char peer_host[64]; /* numeric */
@@ -47,32 +63,25 @@ struct nl__rtsp_conn {
     uint16_t local_port;
     char who[96]; /* "rtsp conn 7 127.0.0.1:51234" for logs */
 
-    nl_dbuf in;
+    nl_dbuf in; /* unparsed input (freed when empty) */
     nl_rtsp_parser parser;
-    nl_dbuf out; /* replies waiting for a frame boundary */
-
-    /* The frame being written and how far. */
-    nl_rtp_frame *cur;
-    nl__rtsp_session *cur_sess; /* NULL when its session closed meanwhile */
-    size_t cur_off;
-    uint8_t cur_ch[2]; /* the client's channels for cur's track */
 
     nl_list sessions; /* nl__rtsp_session.conn_node */
     unsigned rr;      /* round-robin start among sessions */
 
     uint64_t last_req;
-    uint64_t stall_since;        /* 0: not stalled */
     nl__rtsp_session *play_wait; /* PLAY answer pending: input processing paused */
     bool refuse;                 /* over the connection limit: answer 503, then close */
-    bool closing;                /* graceful: finish the current frame and replies, then close */
-    bool dead;
-    bool fail_pending;   /* fail from the reaper (error seen inside a fan-out) */
-    bool resume_pending; /* parse buffered requests from the reaper */
+    bool resume_pending;         /* parse buffered requests from the reaper */
     int fail_err;
     int err;
 
     uint8_t hdr[NL_CONN_IOV_PKTS * 4];
 };
+
+/* Bytes at the start of a connection the fan-out touches per frame (up to
+ * out.len). */
+#define NL__CONN_HOT_BYTES offsetof(nl__rtsp_conn, out.cap)
 
 /* Takes over an accepted socket. 0 or NL_ENOMEM (fd closed then). */
 int nl__rtsp_conn_create(nl_rtsp_server *srv, int fd, const struct sockaddr *peer,
@@ -81,6 +90,14 @@ int nl__rtsp_conn_create(nl_rtsp_server *srv, int fd, const struct sockaddr *pee
 void nl__rtsp_conn_fail(nl__rtsp_conn *c, int err);
 /* Same, from inside a fan-out or another object's iteration: done by the reaper. */
 void nl__rtsp_conn_fail_later(nl__rtsp_conn *c, int err);
+/* The fan-out's direct path: when the connection is idle (no frame in
+ * flight, no reply waiting, not closing or failed), writes frame f of
+ * session s at once with one send() and returns true; a part the kernel
+ * does not take stays in flight (one reference) and is finished on the next
+ * writable event, exactly like a frame popped from the queue. Returns false,
+ * having done nothing, when the connection is busy: then queue the frame. */
+bool nl__rtsp_conn_send_now(nl__rtsp_conn *c, nl__rtsp_session *s, const nl_rtp_frame *f,
+                            uint64_t now);
 /* Writes what it can (frames, replies); safe to call at any time. */
 void nl__rtsp_conn_flush(nl__rtsp_conn *c);
 /* Queues reply bytes (sent at the next frame boundary). */

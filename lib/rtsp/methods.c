@@ -315,8 +315,8 @@ static void handle_setup(req_ctx *rc)
         st->ch[0] = t.interleaved[0];
         st->ch[1] = t.interleaved[1];
     } else {
-        st->cport[0] = t.client_port[0];
-        st->cport[1] = t.client_port[1];
+        s->cport[track][0] = t.client_port[0];
+        s->cport[track][1] = t.client_port[1];
         t.has_server_port = true;
         t.server_port[0] = srv->udp.port[0];
         t.server_port[1] = srv->udp.port[1];

@@ -2,8 +2,10 @@
  * clients watching it, and the optional GOP cache.
  *
  * Fan-out: nl_rtsp_mount_push() packetizes an access unit once into a shared
- * frame and offers that frame to every playing session (one reference each).
- * Clients per mount are counted from the mount's lists, never kept by hand.
+ * frame and offers that frame to every playing session: a client that keeps
+ * up gets it written at once from the shared bytes, one that lags queues a
+ * reference. Clients per mount are counted from the mount's lists and its
+ * playing array, never kept by hand.
  *
  * Clock: the first packet pushed fixes one origin (µs) and one wall-clock
  * start for every track, so the muxers' RTCP sender reports agree and clients
@@ -69,7 +71,13 @@ struct nl_rtsp_mount {
     int video_track; /* the track whose keyframes are start points, -1: none */
 
     nl_list sessions; /* nl__rtsp_session.mount_node */
-    nl_list playing;  /* nl__rtsp_session.play_node */
+    /* The sessions that play, dense and unordered (a session knows its slot,
+     * play_idx): the fan-out walks it with prefetching instead of chasing
+     * list nodes through cold memory. Its length is the playing gauge. */
+    nl__rtsp_session **playing;
+    uint32_t nplaying, playing_cap;
+    bool fanning;       /* inside the fan-out loop: removals leave holes */
+    bool playing_holes; /* holes to squeeze out when the fan-out ends */
 
     bool have_origin;
     int64_t origin_us;
@@ -97,6 +105,12 @@ struct nl_rtsp_mount {
     size_t peak_bytes;
     uint32_t peak_frames;
 };
+
+/* Adds s to the playing array (growing it). 0 or NL_ENOMEM. */
+int nl__rtsp_mount_add_player(nl_rtsp_mount *m, nl__rtsp_session *s);
+/* Removes s from the playing array (swap with the last; a hole while the
+ * fan-out walks the array). */
+void nl__rtsp_mount_remove_player(nl_rtsp_mount *m, nl__rtsp_session *s);
 
 /* Is frame f a point where a new client may start? */
 bool nl__rtsp_mount_start_point(const nl_rtsp_mount *m, const nl_rtp_frame *f);

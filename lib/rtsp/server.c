@@ -102,7 +102,7 @@ static void run_demand(nl_rtsp_server *srv)
         nl_list_foreach(it, &srv->mounts)
         {
             nl_rtsp_mount *m = nl_container_of(it, nl_rtsp_mount, node);
-            bool active = !nl_list_empty(&m->playing);
+            bool active = m->nplaying > 0;
             nl_rtsp_demand what = 0;
             if (active != m->notified_active) {
                 m->notified_active = active;
@@ -261,13 +261,15 @@ static void on_tick(nl_timer *t)
             nl__rtsp_conn_fail(c, NL_ESTALL);
             continue;
         }
+        if (now - c->last_req < idle)
+            continue; /* before walking its sessions: they are cold memory */
         bool playing = false;
         nl_list_foreach(si, &c->sessions)
         {
             const nl__rtsp_session *s = nl_container_of(si, nl__rtsp_session, conn_node);
             playing |= s->state == NL__SESS_PLAYING;
         }
-        if (!playing && now - c->last_req >= idle)
+        if (!playing)
             nl__rtsp_conn_fail(c, NL_ETIMEDOUT);
     }
     if (srv->accept_paused && srv->lfd >= 0) {
@@ -493,7 +495,7 @@ NL_EXPORT void nl_rtsp_server_get_stats(const nl_rtsp_server *srv, nl_rtsp_serve
     nl_list_foreach(it, &srv->mounts)
     {
         const nl_rtsp_mount *m = nl_container_of(it, nl_rtsp_mount, node);
-        st->playing += nl_list_count(&m->playing);
+        st->playing += m->nplaying;
     }
 }
 

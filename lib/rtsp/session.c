@@ -83,7 +83,7 @@ int nl__rtsp_session_create(nl_rtsp_server *srv, nl_rtsp_mount *m, nl__rtsp_conn
     s->peer_len = c->peer_len;
     memcpy(s->peer_str, c->peer_host, sizeof s->peer_str);
     nl_timer_init(&s->pace, on_pace, s);
-    nl_list_init(&s->play_node);
+    s->play_idx = UINT32_MAX;
     nl_list_insert_tail(&srv->sessions, &s->srv_node);
     nl_list_insert_tail(&m->sessions, &s->mount_node);
     nl_list_insert_tail(&c->sessions, &s->conn_node);
@@ -120,7 +120,7 @@ void nl__rtsp_session_stop(nl__rtsp_session *s)
     if (s->state != NL__SESS_PLAYING)
         return;
     s->state = NL__SESS_READY;
-    nl_list_remove(&s->play_node);
+    nl__rtsp_mount_remove_player(s->mount, s);
     s->frames_dropped += nl__cq_clear(&s->q);
     s->waiting_key = false;
     s->delay_ns = 0;
@@ -155,6 +155,16 @@ void nl__rtsp_session_arm_pace(nl__rtsp_session *s, uint64_t now)
         nl_timer_start(s->srv->loop, &s->pace, e->due);
 }
 
+/* One frame to a UDP client (the kernel drops what does not fit; UDP is
+ * lossy anyway and the server counts it). */
+static void send_udp(nl__rtsp_session *s, const nl_rtp_frame *f)
+{
+    const uint16_t *port = s->cport[f->track];
+    nl__rtsp_udp_send_frame(&s->srv->udp, f, &s->peer, s->peer_len, port[0], port[1]);
+    s->frames_sent++;
+    s->bytes_sent += f->size;
+}
+
 /* Starts the client on the queue (TCP: let the connection write; UDP: send). */
 static void kick(nl__rtsp_session *s)
 {
@@ -179,7 +189,7 @@ static void answer_play(nl__rtsp_session *s, const nl_rtp_frame *first)
     nl_rtsp_mount *m = s->mount;
     const nl_rtp_frame *start = first;
     for (uint32_t i = 0; i < s->q.len; i++) {
-        const nl_rtp_frame *f = s->q.ring[(s->q.head + i) % s->q.cap].f;
+        const nl_rtp_frame *f = s->q.ring[(s->q.head + i) % s->q.size].f;
         if (!start && nl__rtsp_mount_start_point(m, f))
             start = f;
         if (f->nrtp && !have_seq[f->track]) {
@@ -244,8 +254,10 @@ int nl__rtsp_session_play(nl__rtsp_session *s, uint32_t cseq, const char *base)
         answer_play(s, NULL);
         return 0;
     }
+    int rc = nl__rtsp_mount_add_player(s->mount, s);
+    if (rc < 0)
+        return rc;
     s->state = NL__SESS_PLAYING;
-    nl_list_insert_tail(&s->mount->playing, &s->play_node);
     nl__rtsp_server_schedule(srv); /* demand: maybe the first viewer */
     if (start_from_cache(s, now)) {
         s->waiting_key = false;
@@ -289,6 +301,19 @@ void nl__rtsp_session_offer(nl__rtsp_session *s, const nl_rtp_frame *f, uint64_t
         if (s->play_pending)
             answer_play(s, f);
     }
+    /* Direct path: nothing of this client waits and the frame is due now, so
+     * queuing it would only be popped again at once. Not for a frame over
+     * the byte cap (that one overflows, below), nor before a pending PLAY
+     * answer. */
+    if (s->q.len == 0 && s->delay_ns == 0 && !s->play_pending && f->size <= s->q.max_bytes) {
+        if (s->lower == NL_RTSP_LOWER_TCP) {
+            if (s->conn && nl__rtsp_conn_send_now(s->conn, s, f, now))
+                return;
+        } else {
+            send_udp(s, f);
+            return;
+        }
+    }
     if (nl__cq_push(&s->q, f, now + s->delay_ns, now) < 0) {
         s->frames_dropped++;
         nl__rtsp_session_overflow(s);
@@ -305,10 +330,7 @@ void nl__rtsp_session_drain_udp(nl__rtsp_session *s)
     const nl__cq_entry *e;
     while ((e = nl__cq_peek(&s->q)) && e->due <= now) {
         nl_rtp_frame *f = nl__cq_pop(&s->q);
-        const nl__sess_track *t = &s->tracks[f->track];
-        nl__rtsp_udp_send_frame(&s->srv->udp, f, &s->peer, s->peer_len, t->cport[0], t->cport[1]);
-        s->frames_sent++;
-        s->bytes_sent += f->size;
+        send_udp(s, f);
         nl_rtp_frame_unref(&f);
     }
     nl__rtsp_session_arm_pace(s, now);

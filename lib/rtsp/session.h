@@ -3,8 +3,8 @@
  * Created by the first SETUP, it holds the id, the transport of each track
  * set up (TCP channels or UDP client ports), the play state, the client's
  * frame queue and its counters. Three lists hold it: the server's (all
- * sessions), its mount's (clients; and the mount's playing list while
- * PLAYING), and its connection's.
+ * sessions), its mount's (clients) and its connection's; while PLAYING it
+ * also has a slot in its mount's dense playing array (the fan-out's).
  *
  * Lifetime: a TCP session lives exactly as long as its connection. A UDP
  * session outlives a closed connection while it plays, and expires
@@ -15,6 +15,7 @@
 #define NL_RTSP_SESSION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -35,47 +36,56 @@ typedef enum nl__sess_state {
     NL__SESS_PLAYING,
 } nl__sess_state;
 
+/* What the fan-out needs per track: 3 bytes, so all tracks fit in the hot
+ * part of the session; the UDP ports live with the cold fields. */
 typedef struct nl__sess_track {
     bool setup;
-    uint8_t ch[2];     /* TCP: interleaved RTP, RTCP channels */
-    uint16_t cport[2]; /* UDP: client RTP, RTCP ports */
+    uint8_t ch[2]; /* TCP: interleaved RTP, RTCP channels */
 } nl__sess_track;
 
 struct nl__rtsp_session {
-    nl_list srv_node;   /* server->sessions */
-    nl_list mount_node; /* mount->sessions */
-    nl_list play_node;  /* mount->playing while PLAYING */
-    nl_list conn_node;  /* conn->sessions while it has a connection */
-    nl_rtsp_server *srv;
-    nl_rtsp_mount *mount;
+    /* Hot: what the fan-out reads and writes for every frame, at the start
+     * (NL__SESS_HOT_BYTES: two cache lines), so a frame costs each client as
+     * few cold lines as possible. */
     nl__rtsp_conn *conn; /* NULL: a UDP session whose connection closed */
-    char id[NL_RTSP_SESSION_ID_LEN + 1];
+    uint64_t delay_ns;   /* replay delay: every frame is due at arrival + delay */
+    uint64_t frames_sent, bytes_sent;
     nl_rtsp_lower lower;
+    /* Start: a new player waits for a start point (the video track's next
+     * keyframe), unless it replays the GOP cache. */
+    bool waiting_key;
+    /* PLAY whose answer waits for the first frame (exact RTP-Info). */
+    bool play_pending;
+    nl__client_queue q;
     nl__sess_track tracks[NL_SDP_MAX_TRACKS];
+    /* Cold from here on. */
+    uint64_t frames_dropped, overflows;
+    nl_rtsp_mount *mount;
+    nl__sess_state state;
+    uint32_t play_idx; /* slot in mount->playing while PLAYING, else UINT32_MAX */
+    uint16_t cport[NL_SDP_MAX_TRACKS][2]; /* UDP: client RTP, RTCP ports */
+    nl_list srv_node;                     /* server->sessions */
+    nl_list mount_node;                   /* mount->sessions */
+    nl_list conn_node;                    /* conn->sessions while it has a connection */
+    nl_rtsp_server *srv;
+    char id[NL_RTSP_SESSION_ID_LEN + 1];
     struct sockaddr_storage peer; /* UDP: the requester's address (ports set per send) */
     socklen_t peer_len;
     char peer_str[64];
-    nl__sess_state state;
 
     uint64_t last_seen; /* last request or RTCP naming the session */
     uint32_t timeout_s; /* advertised */
     uint32_t grace_s;
 
-    /* Start: a new player waits for a start point (the video track's next
-     * keyframe), unless it replays the GOP cache. */
-    bool waiting_key;
-    uint64_t delay_ns; /* replay delay: every frame is due at arrival + delay */
-    /* PLAY whose answer waits for the first frame (exact RTP-Info). */
-    bool play_pending;
     uint64_t play_deadline;
     uint32_t play_cseq;
     char *play_base; /* aggregate URL for RTP-Info (nl__malloc'd) */
 
-    nl__client_queue q;
     nl_timer pace; /* wakes the sender when the queue head becomes due */
-
-    uint64_t frames_sent, frames_dropped, bytes_sent, overflows;
 };
+
+/* Bytes at the start of a session the fan-out touches per frame. */
+#define NL__SESS_HOT_BYTES offsetof(nl__rtsp_session, frames_dropped)
 
 /* Deadline after which the session is reclaimed (pure). NL_TIME_NEVER for
  * TCP sessions, which end with their connection. */
@@ -89,17 +99,22 @@ void nl__rtsp_session_touch(nl__rtsp_session *s, uint64_t now);
  * allocated, random id). 0, NL_ENOMEM, NL_EIO. */
 int nl__rtsp_session_create(nl_rtsp_server *srv, nl_rtsp_mount *m, nl__rtsp_conn *c,
                             nl_rtsp_lower lower, nl__rtsp_session **out);
-/* Stops playing (leaves the mount's playing list, drops the queue). */
+/* Stops playing (leaves the mount's playing array, drops the queue). */
 void nl__rtsp_session_stop(nl__rtsp_session *s);
 /* Unlinks and frees the session (the ordinary end of every session). */
 void nl__rtsp_session_close(nl__rtsp_session *s, int why);
 /* Finds a session by id, NULL when unknown. O(sessions). */
 nl__rtsp_session *nl__rtsp_session_find(nl_rtsp_server *srv, nl_rtsp_span id);
 
-/* Starts playing: joins the mount's playing list and either replays the GOP
- * cache (answering at once) or waits for the next start point. */
+/* Starts playing: joins the mount's playing array and either replays the GOP
+ * cache (answering at once) or waits for the next start point. 0 or
+ * NL_ENOMEM (the array could not grow; nothing changed then). */
 int nl__rtsp_session_play(nl__rtsp_session *s, uint32_t cseq, const char *base);
-/* Offers a new frame of the mount (fan-out). */
+/* Offers a new frame of the mount (fan-out). A client with nothing queued
+ * gets it at once: one send() (TCP) or sendmmsg() (UDP) straight from the
+ * shared frame, no queue entry, no reference unless the socket takes only
+ * part of it. Otherwise the frame is queued behind the others. Never
+ * removes a session from the playing array (failures go to the reaper). */
 void nl__rtsp_session_offer(nl__rtsp_session *s, const nl_rtp_frame *f, uint64_t now);
 /* Sends what is due on a UDP session (no-op for TCP). */
 void nl__rtsp_session_drain_udp(nl__rtsp_session *s);

@@ -54,8 +54,7 @@ static void on_rtcp_from(nl_rtsp_server *srv, const struct sockaddr_storage *fro
         if (s->lower != NL_RTSP_LOWER_UDP || !same_host(&s->peer, from))
             continue;
         for (int t = 0; t < NL_SDP_MAX_TRACKS; t++) {
-            if (s->tracks[t].setup &&
-                (s->tracks[t].cport[1] == port || s->tracks[t].cport[0] == port)) {
+            if (s->tracks[t].setup && (s->cport[t][1] == port || s->cport[t][0] == port)) {
                 nl__rtsp_session_touch(s, now);
                 return;
             }

@@ -3,6 +3,7 @@
  * interleaved 0-1), PLAY, then counting the '$' frames it gets.
  *
  *   rtsp_reader URL [--clients N] [--duration S] [--stall K] [--rcvbuf B]
+ *               [--sizes FILE [--dump FILE]]
  *
  * The first K clients are "stalled": after the PLAY answer they never read
  * again (with a small receive buffer), so the server must drop them.
@@ -10,8 +11,14 @@
  * (marker bit), and measures each frame's delay: arrival time minus RTP time,
  * relative to the smallest such offset that client saw.
  * Prints one summary line per group:
- *   healthy n=.. playing=.. frames_min=.. frames_max=.. gaps=.. delay_max_ms=.. delay_p99_ms=..
+ *   healthy n=.. playing=.. frames_min=.. frames_max=.. frames_total=.. gaps=.. bytes=..
+ *           delay_max_ms=.. delay_p99_ms=..
  *   stalled n=.. disconnected=.. disconnect_ms_min=.. disconnect_ms_max=..
+ * --sizes FILE writes the size in bytes of each of the first healthy
+ * client's frames (every '$' message up to and including the one with the
+ * video marker bit), one per line, and --dump FILE those frames' bytes, for
+ * the raw writer to replay. The reader stops early once every client's
+ * connection has closed.
  * Exit status 0 unless the arguments were bad. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,6 +55,12 @@ typedef struct client {
 } client;
 
 static char host[64], path[512], url[600];
+static FILE *sizes_out;    /* --sizes */
+static client *sizes_of;   /* the client whose frame sizes go there */
+static uint64_t sizes_acc; /* bytes of its frame so far */
+static FILE *dump_out;     /* --dump */
+static uint8_t *dump_buf;  /* its frame so far */
+static size_t dump_cap;
 static int port;
 
 static uint64_t now_us(void)
@@ -68,27 +81,36 @@ static void send_req(client *c, const char *method, const char *u, const char *e
         c->state = ST_DEAD;
 }
 
-/* Length of a complete reply at the front of buf (head + body), or 0. */
-static size_t reply_len(const client *c)
+/* Case-insensitive search for needle in the n bytes at b (not terminated). */
+static const char *find_ci(const char *b, size_t n, const char *needle)
 {
-    const char *b = (const char *)c->buf;
-    for (size_t i = 0; i + 3 < c->len; i++) {
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (strncasecmp(b + i, needle, k) == 0)
+            return b + i;
+    return NULL;
+}
+
+/* Length of a complete reply at the front of b (head + body), or 0. */
+static size_t reply_len(const uint8_t *buf, size_t len)
+{
+    const char *b = (const char *)buf;
+    for (size_t i = 0; i + 3 < len; i++) {
         if (memcmp(b + i, "\r\n\r\n", 4) == 0) {
             size_t head = i + 4, body = 0;
-            const char *cl = strcasestr(b, "Content-Length:");
-            if (cl && cl < b + i)
-                body = (size_t)strtoul(cl + 15, NULL, 10);
-            return c->len >= head + body ? head + body : 0;
+            const char *cl = find_ci(b, i, "\r\nContent-Length:");
+            if (cl)
+                body = (size_t)strtoul(cl + 17, NULL, 10);
+            return len >= head + body ? head + body : 0;
         }
     }
     return 0;
 }
 
-static void on_reply(client *c, size_t n)
+static void on_reply(client *c, const char *b, size_t n)
 {
-    char *b = (char *)c->buf;
     if (strncmp(b, "RTSP/1.0 200", 12) != 0) {
-        fprintf(stderr, "client %d: %.40s\n", c->idx, b);
+        fprintf(stderr, "client %d: %.*s\n", c->idx, (int)(n < 40 ? n : 40), b);
         c->state = ST_DEAD;
         return;
     }
@@ -98,7 +120,7 @@ static void on_reply(client *c, size_t n)
         c->state = ST_SETUP;
         send_req(c, "SETUP", u, "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n", 2);
     } else if (c->state == ST_SETUP) {
-        const char *s = strcasestr(b, "\r\nSession: ");
+        const char *s = find_ci(b, n, "\r\nSession: ");
         if (s) {
             s += 11;
             size_t k = 0;
@@ -113,7 +135,6 @@ static void on_reply(client *c, size_t n)
         c->state = ST_STREAM;
         c->t_play = now_us();
     }
-    (void)n;
 }
 
 static void on_rtp(client *c, const uint8_t *p, size_t len, uint64_t t)
@@ -146,40 +167,68 @@ static void on_rtp(client *c, const uint8_t *p, size_t len, uint64_t t)
     }
 }
 
+/* Handles every complete message at the front of c->buf. Consumed bytes are
+ * dropped with one memmove at the end, not one per packet (a key frame is
+ * dozens of packets; moving the rest of the buffer each time would make the
+ * reader's own CPU, and so the measured delay, grow with the frame size). */
 static void consume(client *c, uint64_t t)
 {
+    size_t off = 0;
     for (;;) {
-        if (c->state != ST_STREAM || c->len < 1 || c->buf[0] != '$') {
-            if (c->state == ST_STREAM && c->len && c->buf[0] == 'R') {
-                size_t n = reply_len(c);
+        const uint8_t *b = c->buf + off;
+        size_t len = c->len - off;
+        if (c->state != ST_STREAM || len < 1 || b[0] != '$') {
+            if (c->state == ST_STREAM && len && b[0] == 'R') {
+                size_t n = reply_len(b, len);
                 if (!n)
-                    return;
-                memmove(c->buf, c->buf + n, c->len - n);
-                c->len -= n;
+                    break;
+                off += n;
                 continue;
             }
             if (c->state == ST_STREAM || c->state == ST_DEAD)
-                return;
-            size_t n = reply_len(c);
+                break;
+            size_t n = reply_len(b, len);
             if (!n)
-                return;
-            on_reply(c, n);
-            memmove(c->buf, c->buf + n, c->len - n);
-            c->len -= n;
+                break;
+            on_reply(c, (const char *)b, n);
+            off += n;
             if (c->state == ST_STREAM && c->stalled)
-                return;
+                break;
             continue;
         }
-        if (c->len < 4)
-            return;
-        size_t plen = (size_t)c->buf[2] << 8 | c->buf[3];
-        if (c->len < 4 + plen)
-            return;
-        if (c->buf[1] == 0)
-            on_rtp(c, c->buf + 4, plen, t);
+        if (len < 4)
+            break;
+        size_t plen = (size_t)b[2] << 8 | b[3];
+        if (len < 4 + plen)
+            break;
+        if (b[1] == 0)
+            on_rtp(c, b + 4, plen, t);
         c->bytes += 4 + plen;
-        memmove(c->buf, c->buf + 4 + plen, c->len - 4 - plen);
-        c->len -= 4 + plen;
+        if (c == sizes_of) {
+            if (dump_out) {
+                if (sizes_acc + 4 + plen > dump_cap) {
+                    dump_cap = 2 * (sizes_acc + 4 + plen);
+                    dump_buf = realloc(dump_buf, dump_cap);
+                    if (!dump_buf) {
+                        fprintf(stderr, "out of memory\n");
+                        exit(2);
+                    }
+                }
+                memcpy(dump_buf + sizes_acc, b, 4 + plen);
+            }
+            sizes_acc += 4 + plen;
+            if (b[1] == 0 && plen >= 2 && (b[5] & 0x80)) {
+                fprintf(sizes_out, "%llu\n", (unsigned long long)sizes_acc);
+                if (dump_out)
+                    fwrite(dump_buf, 1, sizes_acc, dump_out);
+                sizes_acc = 0;
+            }
+        }
+        off += 4 + plen;
+    }
+    if (off) {
+        memmove(c->buf, c->buf + off, c->len - off);
+        c->len -= off;
     }
 }
 
@@ -208,7 +257,19 @@ int main(int argc, char **argv)
             duration = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--stall"))
             nstall = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--rcvbuf"))
+        else if (!strcmp(argv[i], "--sizes")) {
+            sizes_out = fopen(argv[i + 1], "w");
+            if (!sizes_out) {
+                perror(argv[i + 1]);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--dump")) {
+            dump_out = fopen(argv[i + 1], "wb");
+            if (!dump_out) {
+                perror(argv[i + 1]);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--rcvbuf"))
             rcvbuf = atoi(argv[i + 1]);
     }
     int ep = epoll_create1(0);
@@ -219,6 +280,8 @@ int main(int argc, char **argv)
         client *c = &cs[i];
         c->idx = i;
         c->stalled = i < nstall;
+        if (sizes_out && i == nstall)
+            sizes_of = c;
         c->cap = 1 << 16;
         c->buf = malloc(c->cap);
         c->fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -235,7 +298,17 @@ int main(int argc, char **argv)
     }
     uint64_t t0 = now_us(), end = t0 + (uint64_t)duration * 1000000u;
     struct epoll_event evs[64];
+    uint64_t next_check = t0;
     for (uint64_t t = t0; t < end; t = now_us()) {
+        if (t >= next_check) {
+            /* every connection closed: nothing more to count */
+            int alive = 0;
+            for (int i = 0; i < nclients; i++)
+                alive += cs[i].state != ST_DEAD;
+            if (!alive)
+                break;
+            next_check = t + 100000;
+        }
         int n = epoll_wait(ep, evs, 64, (int)((end - t) / 1000) + 1);
         t = now_us();
         for (int i = 0; i < n; i++) {
@@ -276,7 +349,7 @@ int main(int argc, char **argv)
         }
     }
     /* Summaries. */
-    uint64_t fmin = UINT64_MAX, fmax = 0, gaps = 0, bytes = 0;
+    uint64_t fmin = UINT64_MAX, fmax = 0, ftotal = 0, gaps = 0, bytes = 0;
     int playing = 0, healthy = 0, disc = 0;
     uint64_t dmin = UINT64_MAX, dmax = 0;
     uint32_t *all = NULL;
@@ -297,6 +370,7 @@ int main(int argc, char **argv)
             playing++;
         fmin = c->frames < fmin ? c->frames : fmin;
         fmax = c->frames > fmax ? c->frames : fmax;
+        ftotal += c->frames;
         gaps += c->gaps;
         bytes += c->bytes;
         /* Delays relative to this client's minimum offset. */
@@ -307,14 +381,20 @@ int main(int argc, char **argv)
     qsort(all, nall, sizeof *all, cmp_u32);
     double p99 = nall ? all[(size_t)(nall * 0.99)] / 1000.0 : 0,
            mx = nall ? all[nall - 1] / 1000.0 : 0;
-    printf("healthy n=%d playing=%d frames_min=%llu frames_max=%llu gaps=%llu bytes=%llu "
-           "delay_max_ms=%.1f delay_p99_ms=%.1f\n",
+    printf("healthy n=%d playing=%d frames_min=%llu frames_max=%llu frames_total=%llu gaps=%llu "
+           "bytes=%llu delay_max_ms=%.1f delay_p99_ms=%.1f\n",
            healthy, playing, (unsigned long long)(healthy ? fmin : 0), (unsigned long long)fmax,
-           (unsigned long long)gaps, (unsigned long long)bytes, mx, p99);
+           (unsigned long long)ftotal, (unsigned long long)gaps, (unsigned long long)bytes, mx,
+           p99);
     if (nstall)
         printf("stalled n=%d disconnected=%d disconnect_ms_min=%llu disconnect_ms_max=%llu\n",
                nstall, disc, (unsigned long long)(disc ? dmin : 0), (unsigned long long)dmax);
     fflush(stdout);
+    if (sizes_out)
+        fclose(sizes_out);
+    if (dump_out)
+        fclose(dump_out);
+    free(dump_buf);
     for (int i = 0; i < nclients; i++) {
         if (cs[i].fd >= 0)
             close(cs[i].fd);

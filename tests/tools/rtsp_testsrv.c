@@ -9,12 +9,20 @@
  *     --user name:pass   account (repeatable)
  *     --auth basic|digest|both
  *     --size WxH  --fps N  --gop N  --bitrate BPS  --cheap N (replay N encoded frames)
- *     --max-clients N  --max-per-mount N  --queue-ms N  --queue-bytes N
+ *     --max-clients N  --max-per-mount N  --max-connections N
+ *                        (the last two default to what --max-clients implies)
+ *     --queue-ms N  --queue-bytes N
  *     --stall-ms N  --sndbuf N  --session-timeout S  --udp-grace S
  *     --udp-blackhole    hand no UDP packets to clients (forces ffmpeg's fallback)
  *     --no-udp           refuse UDP transports
  *     --duration S       exit after S seconds (default: until SIGTERM/SIGINT)
  *     --log LEVEL        error|warn|info|debug|trace (stderr, timestamped)
+ *     --heap-stats       count the library's heap (its allocator hook); SIGUSR1
+ *                        then prints "HEAP bytes=B allocs=N" (live) on stdout
+ * SIGUSR1 also prints "PUSH n=.. p50_us=.. p99_us=.. max_us=..": how long
+ * nl_rtsp_mount_push() took for the video frames pushed since the last
+ * SIGUSR2 (or the start): the time from a frame's arrival until the last
+ * client that keeps up has it in its socket (the fan-out's added latency).
  * On exit (signal or duration) it stops the server gracefully and prints one
  * "mount ..." line per mount and one "client ..." line per client. */
 #include <pthread.h>
@@ -26,10 +34,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <malloc.h>
+#include <stdatomic.h>
+
 #include <libavcodec/avcodec.h>
 #include <libavutil/channel_layout.h>
 
 #include "loop/loop_int.h"
+#include "neolink/alloc.h"
 #include "neolink/context.h"
 #include "neolink/error.h"
 #include "neolink/rtsp.h"
@@ -63,6 +75,77 @@ static struct {
     nl_timer tick;
     bool stopping;
 } g = {.w = 320, .h = 240, .fps = 25, .gop = 25};
+
+/* --heap-stats: live bytes and blocks allocated through the library's
+ * allocator (what a viewer costs in userspace, independent of how much
+ * freed memory the C library keeps resident). Atomics: frames may be
+ * released on other threads. */
+static atomic_long heap_bytes, heap_blocks;
+
+static void *count_malloc(void *ud, size_t n)
+{
+    void *p = malloc(n);
+    if (p) {
+        atomic_fetch_add(&heap_bytes, (long)malloc_usable_size(p));
+        atomic_fetch_add(&heap_blocks, 1);
+    }
+    return p;
+}
+
+static void *count_realloc(void *ud, void *p, size_t n)
+{
+    size_t old = p ? malloc_usable_size(p) : 0;
+    void *q = realloc(p, n);
+    if (q) {
+        atomic_fetch_add(&heap_bytes, (long)malloc_usable_size(q) - (long)old);
+        if (!p)
+            atomic_fetch_add(&heap_blocks, 1);
+    }
+    return q;
+}
+
+static void count_free(void *ud, void *p)
+{
+    if (p) {
+        atomic_fetch_sub(&heap_bytes, (long)malloc_usable_size(p));
+        atomic_fetch_sub(&heap_blocks, 1);
+    }
+    free(p);
+}
+
+/* Durations of video pushes, 10 µs buckets up to 100 ms (the last bucket
+ * takes anything longer). */
+#define PUSH_BUCKETS 10000
+static uint32_t push_hist[PUSH_BUCKETS];
+static uint64_t push_n, push_max_ns;
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void push_note(uint64_t ns)
+{
+    uint64_t b = ns / 10000;
+    push_hist[b < PUSH_BUCKETS ? b : PUSH_BUCKETS - 1]++;
+    push_n++;
+    if (ns > push_max_ns)
+        push_max_ns = ns;
+}
+
+/* Upper edge (µs) of the bucket holding the q-quantile. */
+static unsigned push_quantile(double q)
+{
+    uint64_t want = (uint64_t)(q * (double)push_n), seen = 0;
+    for (unsigned b = 0; b < PUSH_BUCKETS; b++) {
+        seen += push_hist[b];
+        if (seen > want)
+            return (b + 1) * 10;
+    }
+    return PUSH_BUCKETS * 10;
+}
 
 static void die(const char *what, int rc)
 {
@@ -146,8 +229,11 @@ static void on_tick(nl_timer *t)
             if (!v_due && !a_due)
                 break;
             if (v_due && (!a_due || s->vpkt->pts <= s->apkt->pts)) {
-                if (s->m)
+                if (s->m) {
+                    uint64_t t0 = mono_ns();
                     nl_rtsp_mount_push(s->m, 0, s->vpkt);
+                    push_note(mono_ns() - t0);
+                }
                 av_packet_unref(s->vpkt);
                 int rc = nl_synth_video_next(s->v, s->vpkt);
                 if (rc < 0)
@@ -310,9 +396,24 @@ static void begin_stop(void)
 static void on_signal(nl_io *io, unsigned ev)
 {
     struct signalfd_siginfo si;
-    while (read(io->fd, &si, sizeof si) == (ssize_t)sizeof si)
-        ;
-    begin_stop();
+    bool stop = false;
+    while (read(io->fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGUSR1) {
+            printf("HEAP bytes=%ld allocs=%ld\n", atomic_load(&heap_bytes),
+                   atomic_load(&heap_blocks));
+            printf("PUSH n=%llu p50_us=%u p99_us=%u max_us=%llu\n", (unsigned long long)push_n,
+                   push_quantile(0.5), push_quantile(0.99),
+                   (unsigned long long)(push_max_ns / 1000));
+            fflush(stdout);
+        } else if (si.ssi_signo == SIGUSR2) {
+            memset(push_hist, 0, sizeof push_hist);
+            push_n = push_max_ns = 0;
+        } else {
+            stop = true;
+        }
+    }
+    if (stop)
+        begin_stop();
 }
 
 static void on_duration(nl_timer *t)
@@ -328,6 +429,8 @@ int main(int argc, char **argv)
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGUSR1);
+    sigaddset(&mask, SIGUSR2);
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     nl_rtsp_server_config cfg;
     nl_rtsp_server_config_init(&cfg);
@@ -335,7 +438,11 @@ int main(int argc, char **argv)
     nl_rtsp_user users[8];
     size_t nusers = 0;
     int duration = 0;
+    bool heap_stats = false;
     const char *level = NULL;
+    /* Zero: derived from max_clients by the server (fill_defaults). */
+    cfg.max_clients_per_mount = 0;
+    cfg.max_connections = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : "";
@@ -369,6 +476,8 @@ int main(int argc, char **argv)
             cfg.max_clients = (unsigned)atoi(v);
         else if (OPT("--max-per-mount"))
             cfg.max_clients_per_mount = (unsigned)atoi(v);
+        else if (OPT("--max-connections"))
+            cfg.max_connections = (unsigned)atoi(v);
         else if (OPT("--queue-ms"))
             cfg.queue_max_ms = (uint32_t)atoi(v);
         else if (OPT("--queue-bytes"))
@@ -385,6 +494,8 @@ int main(int argc, char **argv)
             duration = atoi(v);
         else if (OPT("--log"))
             level = v;
+        else if (strcmp(a, "--heap-stats") == 0)
+            heap_stats = true;
         else if (strcmp(a, "--udp-blackhole") == 0)
             g.udp_blackhole = true;
         else if (strcmp(a, "--no-udp") == 0)
@@ -397,6 +508,11 @@ int main(int argc, char **argv)
     }
     if (g.nsrcs == 0)
         die("no mount given", NL_EINVAL);
+    if (heap_stats) {
+        /* Before the first libneolink allocation. */
+        static const nl_allocator counting = {count_malloc, count_realloc, count_free, NULL};
+        nl_allocator_set(&counting);
+    }
     cfg.users = users;
     cfg.n_users = nusers;
 

@@ -88,8 +88,64 @@ static void test_queue(void)
     nl_rtp_pool_close(&pool);
 }
 
+/* The ring starts small and doubles up to its cap, keeping FIFO order when
+ * it grows while wrapped around. */
+static void test_queue_growth(void)
+{
+    nl_rtp_pool *pool = NULL;
+    NL_ASSERT_OK(nl_rtp_pool_create(&pool, 1 << 20, 1 << 20));
+    nl_rtp_builder b;
+    NL_ASSERT_OK(nl_rtp_builder_init(&b, pool, 0, 1 << 20));
+    enum { K = 24 };
+    nl_rtp_frame *f[K];
+    for (int i = 0; i < K; i++)
+        f[i] = make_frame(&b, 100, i);
+    nl__client_queue q;
+    NL_ASSERT_OK(nl__cq_init(&q, 20, 1 << 20, 10 * NL_NS_PER_S));
+    NL_ASSERT_EQ(q.size, 8); /* 128 bytes until a client needs more */
+    uint64_t t = NL_NS_PER_S;
+    /* wrap the small ring: 6 in, 4 out, 6 in (head at 4, entries across the end) */
+    int in = 0, out = 0;
+    for (; in < 6; in++)
+        NL_ASSERT_OK(nl__cq_push(&q, f[in], t, t));
+    for (; out < 4; out++) {
+        nl_rtp_frame *p = nl__cq_pop(&q);
+        NL_ASSERT(p == f[out]);
+        nl_rtp_frame_unref(&p);
+    }
+    for (; in < 12; in++)
+        NL_ASSERT_OK(nl__cq_push(&q, f[in], t, t));
+    NL_ASSERT_EQ(q.len, 8);
+    NL_ASSERT_EQ(q.size, 8);
+    /* the 9th grows it (unwrapped, order kept), then up to the cap of 20 */
+    for (; in < 24; in++)
+        NL_ASSERT_OK(nl__cq_push(&q, f[in % K], t, t));
+    NL_ASSERT_EQ(q.len, 20);
+    NL_ASSERT_EQ(q.size, 20); /* 8 -> 16 -> 20 */
+    NL_ASSERT_EQ(nl__cq_push(&q, f[0], t, t), NL_ELIMIT);
+    NL_ASSERT_EQ(q.peak_len, 20);
+    for (; out < 24; out++) {
+        nl_rtp_frame *p = nl__cq_pop(&q);
+        NL_ASSERT(p == f[out]);
+        nl_rtp_frame_unref(&p);
+    }
+    NL_ASSERT(nl__cq_pop(&q) == NULL);
+    for (int i = 0; i < K; i++)
+        NL_ASSERT_EQ(nl_rtp_frame_refcount(f[i]), 1);
+    nl__cq_free(&q);
+    /* a cap below the first size allocates just the cap */
+    NL_ASSERT_OK(nl__cq_init(&q, 3, 1 << 20, NL_NS_PER_S));
+    NL_ASSERT_EQ(q.size, 3);
+    nl__cq_free(&q);
+    for (int i = 0; i < K; i++)
+        nl_rtp_frame_unref(&f[i]);
+    nl_rtp_builder_free(&b);
+    nl_rtp_pool_close(&pool);
+}
+
 int main(void)
 {
     NL_RUN(test_queue);
+    NL_RUN(test_queue_growth);
     NL_DONE();
 }
