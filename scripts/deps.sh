@@ -10,7 +10,7 @@ BUILD_PKGS="build-essential cmake pkg-config \
 TEST_PKGS="ffmpeg clang libclang-rt-14-dev valgrind python3 \
  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp \
- gir1.2-gst-rtsp-server-1.0 python3-gi"
+ gir1.2-gst-rtsp-server-1.0 python3-gi gnuplot-nox"
 
 want="$BUILD_PKGS"
 [ "${1:-}" = "--test" ] && want="$BUILD_PKGS $TEST_PKGS"
