@@ -195,6 +195,8 @@ typedef struct nl_rtsp_mount_config {
     int n_tracks;
     const char *const *users; /**< NULL-terminated names allowed to watch; NULL: every
                                *   account of the server */
+    bool no_login;            /**< anyone may watch without credentials, even when the
+                               *   server has accounts (users is then ignored) */
     unsigned max_clients;     /**< sessions on this mount; 0: the server's default */
     bool gop_cache;           /**< new clients start at the last keyframe, paced in real
                                *   time, instead of waiting for the next one */

@@ -33,9 +33,16 @@ const char *nl__login_waiting_for(int phase)
     }
 }
 
+/* Copies a string the camera sent. Control characters (XML allows a line
+ * feed or a tab in text) become '?': these strings go into log lines, the
+ * status JSON and metrics labels, where a hostile camera could otherwise
+ * forge a line. */
 static void copy_str(char *dst, size_t n, const char *src)
 {
     snprintf(dst, n, "%s", src ? src : "");
+    for (char *p = dst; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
 }
 
 static int level_rank(uint8_t level)

@@ -98,12 +98,31 @@ static void challenge(req_ctx *rc, bool stale)
     send_reply(rc->c, &r, NULL, NULL, 0);
 }
 
+/* Does the request address a mount that asks for no login (by its URL, or
+ * for a request without one, like a keepalive to "*", by its session)?
+ * Looked up without answering anything: the real lookup comes later. */
+static bool open_mount(const req_ctx *rc)
+{
+    nl_rtsp_url url;
+    int track;
+    if (nl_rtsp_url_parse(rc->req->url, &url) == 0) {
+        const nl_rtsp_mount *m = nl__rtsp_mount_find(rc->srv, &url, &track);
+        if (m)
+            return m->no_login;
+    }
+    if (rc->has_session == 1) {
+        const nl__rtsp_session *s = nl__rtsp_session_find(rc->srv, rc->sh.id);
+        return s && s->mount && s->mount->no_login;
+    }
+    return false;
+}
+
 /* Checks the credentials (401 on failure). True when the request may go on. */
 static bool authenticate(req_ctx *rc)
 {
     nl_rtsp_server *srv = rc->srv;
     rc->user[0] = '\0';
-    if (srv->naccounts == 0)
+    if (srv->naccounts == 0 || open_mount(rc))
         return true;
     nl_rtsp_span v;
     if (!nl_rtsp_header_get(rc->req, "Authorization", &v)) {
@@ -136,7 +155,7 @@ static bool authenticate(req_ctx *rc)
 /* 403 when the authenticated user may not watch the mount. */
 static bool permitted(req_ctx *rc)
 {
-    if (rc->srv->naccounts == 0 || nl__rtsp_mount_permits(rc->m, rc->user))
+    if (rc->srv->naccounts == 0 || rc->m->no_login || nl__rtsp_mount_permits(rc->m, rc->user))
         return true;
     rc->srv->stats.auth_failures++;
     NL_LOGI(rc->srv->ctx, rc->c->who, "user %s is not permitted on %s", rc->user, rc->m->path);

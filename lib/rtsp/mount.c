@@ -228,6 +228,7 @@ NL_EXPORT int nl_rtsp_mount_create(nl_rtsp_server *srv, const nl_rtsp_mount_conf
     rc = NL_ENOMEM;
     m->session_name = nl__strdup(cfg->session_name ? cfg->session_name : m->path);
     m->scratch = av_packet_alloc();
+    m->no_login = cfg->no_login;
     if (!m->session_name || !m->scratch || copy_users(m, cfg->users) < 0)
         goto fail;
     m->ntracks = cfg->n_tracks;

@@ -60,6 +60,7 @@ struct nl_rtsp_mount {
     char *path; /* "/cam" */
     char *session_name;
     char **users; /* NULL-terminated, or NULL: everyone */
+    bool no_login;  /* anyone may watch: no credentials asked (nl_rtsp_mount_config) */
     unsigned max_clients;
     bool gop_cache;
     nl_rtsp_not_ready_policy not_ready;

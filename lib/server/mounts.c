@@ -83,6 +83,8 @@ static int mount_set(nl__stream_hub *h, nl__hub_mount *set, size_t n,
             .tracks = tracks,
             .n_tracks = ntracks,
             .users = allowed,
+            /* `permitted_users: [anyone]`: no login here even when users exist */
+            .no_login = nl_config_camera_allows(srv->cfg, h->rt->cfg, NULL) != 0,
             .max_clients = h->rt->cfg->max_clients,
             .not_ready = policy,
             .on_demand = demand_cb,

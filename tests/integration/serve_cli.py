@@ -109,6 +109,7 @@ good = T.Sim("good", password=CAM_PW)
 envsim = T.Sim("envcam", password=ENV_PW)
 cfg = (f"users:\n  - name: viewer\n    pass: {USER_PW}\n"
        "cameras:\n" + T.camera_yaml("good", good.port, CAM_PW, "stream: sub") +
+       T.camera_yaml("open", good.port, CAM_PW, "stream: sub\npermitted_users: [anyone]") +
        T.camera_yaml("wrong", good.port, WRONG_PW, "stream: sub") +
        f"  - name: fromenv\n    address: 127.0.0.1:{envsim.port}\n"
        "    password_env: NL_TEST_SERVE_PW\n    stream: sub\n")
@@ -119,6 +120,7 @@ while time.monotonic() < end:
     st, rz = serve.readyz()
     c = {x["name"]: x for x in rz["cameras"]}
     if c["good"]["streams"]["sub"]["mounted"] and c["fromenv"]["streams"]["sub"]["mounted"] \
+            and c["open"]["streams"]["sub"]["mounted"] \
             and c["wrong"].get("error") == "NL_EAUTH":
         break
     time.sleep(0.2)
@@ -138,7 +140,14 @@ r = subprocess.run(["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-show_e
                    capture_output=True, text=True, timeout=60)
 if r.stdout.split() != ["h264", "aac"]:
     T.fail(f"authenticated viewer: {r.stdout} {r.stderr}", serve)
-print("RTSP users: anonymous DESCRIBE -> 401, user 'viewer' plays /fromenv/sub")
+# `permitted_users: [anyone]` means no login, even though users exist
+r = subprocess.run(["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-show_entries",
+                    "stream=codec_name", "-of", "csv=p=0", serve.url("/open/sub")],
+                   capture_output=True, text=True, timeout=60)
+if r.stdout.split() != ["h264", "aac"]:
+    T.fail(f"anonymous viewer of a [anyone] camera: {r.stdout} {r.stderr}", serve)
+print("RTSP users: anonymous DESCRIBE -> 401, user 'viewer' plays /fromenv/sub, "
+      "anonymous plays /open/sub (permitted_users: [anyone])")
 took, code = serve.exit_time_after(signal.SIGTERM, 2.0)
 T.check_clean_exit(serve, code)
 out = serve.log() + "\n".join(serve.lines)

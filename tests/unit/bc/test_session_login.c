@@ -29,7 +29,7 @@ static void login_at(nl_camera_encryption max, uint8_t expect_offer, uint8_t lev
     NL_ASSERT_OK(nl_camera_get_device_info(e.cam, &di));
     NL_ASSERT_EQ(di.encryption, level);
     NL_ASSERT_STREQ(di.model, "E1 Zoom");
-    NL_ASSERT_STREQ(di.name, "Front door");
+    NL_ASSERT_STREQ(di.name, "Front?door"); /* the line feed the peer sent */
     NL_ASSERT_STREQ(di.firmware, "v3.1.0.2174_23050803");
     NL_ASSERT_STREQ(di.type, "ipc");
     NL_ASSERT_EQ(di.width, 2560);

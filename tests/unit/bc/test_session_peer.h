@@ -199,7 +199,8 @@ static inline void peer_on_msg(peer *p, nl_bc_msg *m)
     case NL_BC_MSG_VERSION: {
         nl_bc_version_info v;
         memset(&v, 0, sizeof v);
-        snprintf(v.name, sizeof v.name, "Front door");
+        /* A line feed in a camera string (XML allows it) must not reach a log line. */
+        snprintf(v.name, sizeof v.name, "Front\ndoor");
         snprintf(v.type, sizeof v.type, "E1 Zoom");
         snprintf(v.serial, sizeof v.serial, "00000000000000");
         snprintf(v.firmware_version, sizeof v.firmware_version, "v3.1.0.2174_23050803");
