@@ -45,6 +45,9 @@
 #include "neolink/loop.h"
 #include "neolink/media.h"
 
+/** Longest user name or password a camera's login takes, in bytes. */
+#define NL_CAMERA_CREDENTIAL_MAX 63
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -99,8 +102,9 @@ typedef struct nl_camera_config {
     const char *name;     /**< label in log lines ("camera NAME"); NULL: the host */
     const char *host;     /**< required: IP address or host name (at most 255 bytes) */
     uint16_t port;        /**< TCP port; 0: 9000 */
-    const char *username; /**< NULL: "admin" (at most 63 bytes) */
-    const char *password; /**< NULL: "" (at most 63 bytes; never logged) */
+    const char *username; /**< NULL: "admin" (at most NL_CAMERA_CREDENTIAL_MAX bytes) */
+    const char *password; /**< NULL: "" (at most NL_CAMERA_CREDENTIAL_MAX bytes; never
+                           *   logged) */
     uint32_t channel;     /**< channelId of the video requests (0 for a camera; NVR channel) */
     nl_camera_encryption max_encryption; /**< highest level offered; default AES */
 

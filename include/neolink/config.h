@@ -41,6 +41,9 @@ extern "C" {
 #define NL_CONFIG_SECRET_MAX 1024
 /** Size of nl_config_path.path: "/" NAME "/" longest alias "/" codec + NUL. */
 #define NL_CONFIG_PATH_MAX 96
+/** Longest camera user name or password in bytes: the camera's login fields
+ *  (NL_CAMERA_CREDENTIAL_MAX in camera.h); `check` rejects longer ones. */
+#define NL_CONFIG_CAMERA_CREDENTIAL_MAX 63
 /** Most RTSP paths one camera can serve (see nl_config_camera_paths()). */
 #define NL_CONFIG_PATHS_MAX 32
 

@@ -47,6 +47,8 @@ static void streams_cleanup(void *arg)
     }
 }
 
+_Static_assert(NL__CAM_CRED_MAX == NL_CAMERA_CREDENTIAL_MAX + 1, "camera.h's credential limit");
+
 static int check_config(const nl_camera_config *cfg)
 {
     if (!cfg->host || !cfg->host[0] || strlen(cfg->host) >= NL__CAM_HOST_MAX)

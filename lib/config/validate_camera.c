@@ -162,10 +162,23 @@ void nl__cfg_camera(nl__cfg_vctx *v, const nl__raw_camera *r, unsigned idx, nl_c
     else
         c->host = nl__cfg_dup(v, host);
 
+    /* The camera's login fields hold 63 bytes (config.h): a longer name or
+     * password would only fail at connect time, so `check` says it here. */
+    key(path, sizeof path, prefix, "username");
+    if (r->username && strlen(r->username) > NL_CONFIG_CAMERA_CREDENTIAL_MAX)
+        nl__cfg_verr(v, path, "longer than %d bytes (the camera's login field)",
+                     NL_CONFIG_CAMERA_CREDENTIAL_MAX);
     if (r->username)
         c->username = nl__cfg_dup(v, r->username);
     nl__cfg_secret(v, prefix, &keys, r->password, r->password_file, r->password_env, 0,
                    &c->password);
+    if (c->password.value && strlen(c->password.value) > NL_CONFIG_CAMERA_CREDENTIAL_MAX) {
+        const char *which = r->password_file ? keys.file_key
+                            : r->password_env ? keys.env_key : keys.inline_key;
+        key(path, sizeof path, prefix, which);
+        nl__cfg_verr(v, path, "the password is longer than %d bytes (the camera's login field)",
+                     NL_CONFIG_CAMERA_CREDENTIAL_MAX);
+    }
 
     int64_t n = 0;
     key(path, sizeof path, prefix, "channel_id");

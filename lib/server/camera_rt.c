@@ -20,6 +20,10 @@
 #include "neolink/error.h"
 #include "server/server_int.h"
 
+/* `check` enforces the limit the camera session applies at connect time. */
+_Static_assert(NL_CONFIG_CAMERA_CREDENTIAL_MAX == NL_CAMERA_CREDENTIAL_MAX,
+               "config.h and camera.h disagree on the credential limit");
+
 /* ---------------------------------------------------------------- backoff */
 
 void nl__backoff_init(nl__backoff *b, uint64_t min_ns, uint64_t max_ns, uint64_t healthy_ns)

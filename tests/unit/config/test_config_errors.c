@@ -82,6 +82,13 @@ static const err_case structural[] = {
      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n    address: x\n",
      "config.yaml:2: cameras[0].name: too long (at most 64 bytes)\n"},
     {"bind: \"a\\0b\"\n" CAM, "config.yaml:1: bind: contains a NUL character\n"},
+    /* Longer than the camera's login field: said by `check`, never quoted. */
+    {CAM "    password: " "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp\n",
+     "config.yaml:4: cameras[0].password: the password is longer than 63 bytes (the camera's "
+     "login field)\n"},
+    {CAM "    username: " "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu\n",
+     "config.yaml:4: cameras[0].username: longer than 63 bytes (the camera's login field)\n"},
+
     /* Document level. */
     {"bind: &a x\nhttp: *a\n" CAM, "config.yaml:2: http: YAML aliases are not supported\n"},
     {CAM "---\n" CAM, "config.yaml:4: only one YAML document is allowed (remove this '---')\n"},
