@@ -8,37 +8,10 @@
 #include "neolink/alloc.h"
 #include "neolink/config.h"
 #include "neolink/error.h"
+#include "fail_alloc.h"
 #include "test.h"
 
-static long countdown; /* allocations left before failing; < 0 = never fail */
 
-static void *t_malloc(void *ud, size_t n)
-{
-    (void)ud;
-    if (countdown == 0)
-        return NULL;
-    if (countdown > 0)
-        countdown--;
-    return malloc(n);
-}
-
-static void *t_realloc(void *ud, void *p, size_t n)
-{
-    (void)ud;
-    if (countdown == 0)
-        return NULL;
-    if (countdown > 0)
-        countdown--;
-    return realloc(p, n);
-}
-
-static void t_free(void *ud, void *p)
-{
-    (void)ud;
-    free(p);
-}
-
-static const nl_allocator failing = {t_malloc, t_realloc, t_free, NULL};
 
 typedef int (*load_fn)(nl_config **out, char *err, size_t len);
 
@@ -61,10 +34,10 @@ static void torture(load_fn fn, int final_rc)
     int done = 0;
     long n;
     for (n = 0; !done && n < 100000; n++) {
-        countdown = n;
+        nl_fail_alloc_arm(n + 1, true); /* n allocations succeed */
         nl_config *cfg = (nl_config *)(uintptr_t)1;
         int rc = fn(&cfg, err, sizeof err);
-        countdown = -1;
+        nl_fail_alloc_arm(0, false);
         if (rc == NL_ENOMEM) {
             NL_ASSERT(cfg == NULL);
         } else {
@@ -84,8 +57,7 @@ static void test_oom(void)
 {
     setenv("NL_TEST_ADMIN2_PASS", "a", 1);
     setenv("NL_TEST_DOOR_PASS", "d", 1);
-    nl_allocator_set(&failing);
-    countdown = -1;
+    nl_fail_alloc_arm(0, false);
     torture(load_full, 0);
     torture(load_bad, NL_ECONFIG);
     nl_allocator_set(NULL);

@@ -12,6 +12,7 @@
 #include "neolink/config.h"
 #include "neolink/config_import.h"
 #include "neolink/error.h"
+#include "fail_alloc.h"
 #include "test.h"
 
 static char msg[16384];
@@ -516,48 +517,20 @@ static void test_limits(void)
 
 /* ------------------------------------------------------------ allocation failure */
 
-static long countdown = -1; /* allocations left before failing; < 0 = never fail */
-
-static void *t_malloc(void *ud, size_t n)
-{
-    (void)ud;
-    if (countdown == 0)
-        return NULL;
-    if (countdown > 0)
-        countdown--;
-    return malloc(n);
-}
-
-static void *t_realloc(void *ud, void *p, size_t n)
-{
-    (void)ud;
-    if (countdown == 0)
-        return NULL;
-    if (countdown > 0)
-        countdown--;
-    return realloc(p, n);
-}
-
-static void t_free(void *ud, void *p)
-{
-    (void)ud;
-    free(p);
-}
 
 static void test_oom(void)
 {
-    static const nl_allocator failing = {t_malloc, t_realloc, t_free, NULL};
     size_t len;
     char *toml = read_data("fork.toml", &len);
-    nl_allocator_set(&failing);
+    nl_fail_alloc_arm(0, false);
     long base = nl_allocator_live();
     int done = 0;
     long n;
     for (n = 0; !done && n < 100000; n++) {
-        countdown = n;
+        nl_fail_alloc_arm(n + 1, true); /* n allocations succeed */
         char *yaml = (char *)1;
         int rc = nl_config_import_neolink(toml, len, "fork.toml", &yaml, NULL, msg, sizeof msg);
-        countdown = -1;
+        nl_fail_alloc_arm(0, false);
         if (rc == NL_ENOMEM) {
             NL_ASSERT(yaml == NULL);
             NL_ASSERT(strstr(msg, "out of memory"));

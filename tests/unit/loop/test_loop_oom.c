@@ -7,38 +7,9 @@
 #include "loop/loop_int.h"
 #include "neolink/alloc.h"
 #include "neolink/error.h"
+#include "fail_alloc.h"
 #include "test.h"
 
-static long calls, fail_at;
-static bool injected;
-
-static void *faulty_malloc(void *ud, size_t n)
-{
-    (void)ud;
-    if (++calls == fail_at) {
-        injected = true;
-        return NULL;
-    }
-    return malloc(n);
-}
-
-static void *faulty_realloc(void *ud, void *p, size_t n)
-{
-    (void)ud;
-    if (++calls == fail_at) {
-        injected = true;
-        return NULL;
-    }
-    return realloc(p, n);
-}
-
-static void plain_free(void *ud, void *p)
-{
-    (void)ud;
-    free(p);
-}
-
-static const nl_allocator faulty = {faulty_malloc, faulty_realloc, plain_free, NULL};
 
 static int posted;
 static void on_post(void *arg)
@@ -110,14 +81,11 @@ static void test_sweep(void)
     long base = nl_allocator_live();
     int n;
     for (n = 1; n < 10000; n++) {
-        calls = 0;
-        fail_at = n;
-        injected = false;
-        nl_allocator_set(&faulty);
+        nl_fail_alloc_arm(n, false);
         int failures = scenario();
         nl_allocator_set(NULL);
         NL_ASSERT_EQ(nl_allocator_live(), base);
-        if (!injected) {
+        if (!nl_fail_alloc_injected()) {
             NL_ASSERT_EQ(failures, 0);
             break;
         }

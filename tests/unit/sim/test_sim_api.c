@@ -9,6 +9,7 @@
 #include "neolink/alloc.h"
 #include "sim/faults.h"
 #include "sim/sim_outq.h"
+#include "fail_alloc.h"
 #include "sim_test_client.h"
 
 static void test_defaults(void)
@@ -250,36 +251,6 @@ static void test_bucket(void)
 
 /* ------------------------------------------------------------------ OOM */
 
-static long calls, fail_at;
-static bool injected;
-
-static void *faulty_malloc(void *ud, size_t n)
-{
-    (void)ud;
-    if (++calls == fail_at) {
-        injected = true;
-        return NULL;
-    }
-    return malloc(n);
-}
-
-static void *faulty_realloc(void *ud, void *p, size_t n)
-{
-    (void)ud;
-    if (++calls == fail_at) {
-        injected = true;
-        return NULL;
-    }
-    return realloc(p, n);
-}
-
-static void plain_free(void *ud, void *p)
-{
-    (void)ud;
-    free(p);
-}
-
-static const nl_allocator faulty = {faulty_malloc, faulty_realloc, plain_free, NULL};
 
 /* nl_sim_create with allocation N failing, for every N until it succeeds;
  * then a client connects and logs in with allocations failing in the
@@ -294,19 +265,17 @@ static void test_create_oom(void)
     th_config(&c);
     long base = nl_allocator_live();
     int ok = 0;
-    for (fail_at = 1; fail_at < 200 && !ok; fail_at++) {
-        calls = 0;
-        injected = false;
-        nl_allocator_set(&faulty);
+    for (long n = 1; n < 200 && !ok; n++) {
+        nl_fail_alloc_arm(n, false);
         nl_sim *sim = NULL;
         int rc = nl_sim_create(&sim, ctx, loop, &c);
         nl_allocator_set(NULL);
         if (rc == 0) {
-            NL_ASSERT(!injected);
+            NL_ASSERT(!nl_fail_alloc_injected());
             ok = 1;
             nl_sim_destroy(&sim);
         } else {
-            NL_ASSERT(injected);
+            NL_ASSERT(nl_fail_alloc_injected());
             NL_ASSERT(sim == NULL);
         }
         nl_loop_run_once(loop, 0);
