@@ -18,61 +18,23 @@ a loaded 2-core machine).
 """
 import os
 import re
-import select
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 
-CLI = os.environ["NL_CLI"]
-CHECK = os.path.join(os.environ["NL_TOOLS"], "camera_check")
-PASSWORD = "s3cret"
-# Slack for ASan builds on a busy 2-core machine, added to every bound.
-SLACK_MS = 2500
-SIM_LOG = tempfile.NamedTemporaryFile(prefix="nl-camera-faults-", suffix=".log", delete=False)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from camera_itest import CHECK, CLI, PASSWORD, SimLog, stop  # noqa: E402,F401
 
-
-def fail(msg):
-    print("FAIL: " + msg)
-    SIM_LOG.flush()
-    with open(SIM_LOG.name, errors="replace") as f:
-        tail = [l for l in f.read().splitlines() if "sim" in l][-30:]
-    print("simulator log tail:\n" + "\n".join(tail))
-    sys.exit(1)
+LOG = SimLog("nl-camera-faults-")
+fail = LOG.fail
 
 
 def start_sim(*args):
-    cmd = [CLI, "simulate", "--listen", "127.0.0.1:0", "--password", PASSWORD,
-           "--main", "320x240@25", "--sub", "256x144@25", "--gop", "1",
-           "--log-level", "info"] + list(args)
-    env = dict(os.environ)
-    env["ASAN_OPTIONS"] = "abort_on_error=1:detect_leaks=0"  # x265/x264 internals
-    SIM_LOG.truncate(0)
-    SIM_LOG.seek(0)
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=SIM_LOG, env=env, text=True)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        r, _, _ = select.select([p.stdout], [], [], 0.5)
-        if r:
-            line = p.stdout.readline()
-            m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
-            if m:
-                return p, int(m.group(1))
-            if not line:
-                break
-    stop(p)
-    fail("simulator did not start: " + " ".join(cmd))
+    return LOG.start_sim(25, *args)
 
 
-def stop(p):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+# Slack for ASan builds on a busy 2-core machine, added to every bound.
+SLACK_MS = 2500
 
 
 def run_check(port, *args):
@@ -215,7 +177,7 @@ def main():
         return None
     fault_case("silent-close", "stall:0.5", sub + ["--seconds", "1.5"], silent_close)
     print("all fault checks passed in %.1f s" % (time.monotonic() - t0))
-    os.unlink(SIM_LOG.name)
+    os.unlink(LOG.f.name)
 
 
 if __name__ == "__main__":

@@ -11,70 +11,23 @@ stream figures, or a one-line reason on failure.
 Processes are started and stopped by pid, on 127.0.0.1 only."""
 import os
 import re
-import select
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 
-CLI = os.environ["NL_CLI"]
-TOOLS = os.environ["NL_TOOLS"]
-CHECK = os.path.join(TOOLS, "camera_check")
-PASSWORD = "s3cret"
-LEVELS = {"none": "0x00", "bc": "0x01", "aes": "0x02", "fullaes": "0x12"}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from camera_itest import CHECK, CLI, PASSWORD, SimLog, stop  # noqa: E402,F401
 
-
-SIM_LOG = tempfile.NamedTemporaryFile(prefix="nl-camera-sim-", suffix=".log", delete=False)
-
-
-def fail(msg):
-    print("FAIL: " + msg)
-    SIM_LOG.flush()
-    with open(SIM_LOG.name, errors="replace") as f:
-        tail = [l for l in f.read().splitlines() if "sim" in l][-30:]
-    print("simulator log tail:\n" + "\n".join(tail))
-    sys.exit(1)
-
-
-def sim_env():
-    env = dict(os.environ)
-    # The x265 encoder inside the simulator leaks by design at exit; the
-    # simulator is not what this test checks.
-    env["ASAN_OPTIONS"] = "abort_on_error=1:detect_leaks=0"
-    return env
+LOG = SimLog("nl-camera-sim-")
+fail = LOG.fail
 
 
 def start_sim(*args):
-    cmd = [CLI, "simulate", "--listen", "127.0.0.1:0", "--password", PASSWORD,
-           "--main", "320x240@50", "--sub", "256x144@50", "--gop", "1",
-           "--log-level", "info"] + list(args)
-    SIM_LOG.truncate(0)
-    SIM_LOG.seek(0)
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=SIM_LOG,
-                         env=sim_env(), text=True)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        r, _, _ = select.select([p.stdout], [], [], 0.5)
-        if r:
-            line = p.stdout.readline()
-            m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
-            if m:
-                return p, int(m.group(1))
-            if not line:
-                break
-    stop(p)
-    fail("simulator did not start: " + " ".join(cmd))
+    return LOG.start_sim(50, *args)
 
 
-def stop(p):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+TOOLS = os.environ["NL_TOOLS"]
+LEVELS = {"none": "0x00", "bc": "0x01", "aes": "0x02", "fullaes": "0x12"}
 
 
 def run_check(port, *args, limit=60):
@@ -190,7 +143,7 @@ def main():
         for enc in ("none", "bc", "aes", "fullaes"):
             check_streams(enc, codec)
     print("all stream checks passed in %.1f s" % (time.monotonic() - t0))
-    os.unlink(SIM_LOG.name)
+    os.unlink(LOG.f.name)
 
 
 if __name__ == "__main__":
