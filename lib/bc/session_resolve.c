@@ -11,7 +11,6 @@
  * inline with AI_NUMERICHOST, which never blocks and starts no thread. */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 
 #include "bc/session_int.h"
 #include "core/alloc.h"
+#include "core/thread.h"
 #include "neolink/error.h"
 
 struct nl__resolver {
@@ -111,13 +111,8 @@ int nl__resolver_start(const char *host, uint16_t port, nl__resolver **out, stru
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* The helper must not take the host's signals. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_t tid;
-    rc = pthread_create(&tid, &attr, resolver_main, r);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    rc = nl__thread_create(&tid, &attr, resolver_main, r); /* the host's signals stay away */
     pthread_attr_destroy(&attr);
     if (rc != 0) {
         close(r->efd);

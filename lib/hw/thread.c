@@ -4,6 +4,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include "hw/thread.h"
 #include "neolink/error.h"
 #include "neolink/hwenc.h"
@@ -11,7 +12,7 @@
 int nl__hw_thread_start(pthread_t *th, nl__hw_node *node, void *(*fn)(void *), void *arg)
 {
     nl__hw_live_add(NL__HWL_THREADS, node);
-    int rc = pthread_create(th, NULL, fn, arg);
+    int rc = nl__thread_create(th, NULL, fn, arg);
     if (rc != 0) {
         nl__hw_live_remove(NL__HWL_THREADS, node);
         return nl_err_from_errno(rc);

@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include "core/time.h"
 #include "loop/loop_int.h"
 #include "neolink/error.h"
@@ -236,7 +237,7 @@ int nl_watchdog_start(nl_watchdog **out, nl_loop *loop, const nl_ctx *ctx, nl_ac
         wd_free(wd);
         return rc;
     }
-    rc = pthread_create(&wd->thread, NULL, wd_main, wd);
+    rc = nl__thread_create(&wd->thread, NULL, wd_main, wd);
     if (rc != 0) {
         nl_timer_stop(loop, &wd->beat);
         wd_free(wd);

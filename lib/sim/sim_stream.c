@@ -15,7 +15,6 @@
  * block, which it frees). */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/thread.h"
 #include "core/time.h"
 #include "media/adpcm.h"
 #include "media/bcmedia_write.h"
@@ -323,11 +323,7 @@ static int start_encoder(nl_sim *sim, enc_state *e)
     if (!k)
         return NL_ENOMEM;
     atomic_fetch_add(&e->refs, 1);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int err = pthread_create(&k->tid, NULL, encoder_main, e);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int err = nl__thread_create(&k->tid, NULL, encoder_main, e);
     if (err != 0) {
         enc_unref(e);
         nl__free(k);
