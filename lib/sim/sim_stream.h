@@ -51,9 +51,11 @@ int nl__sim_stream_info(const nl_sim *sim, int kind, uint8_t out[32]);
 /* Adds stream gauges and encoder counters into st. */
 void nl__sim_streams_stats(const nl_sim *sim, nl_sim_stats *st);
 
-/* Registry of encoder threads, so destroy can wait for them with a deadline.
- * The registry is reference-counted: each thread holds a reference, so a
- * thread that outlives the deadline never touches freed memory. */
+/* Registry of the encoder threads not joined yet (the loop thread reaps
+ * finished ones when it starts another), so destroy can join them with a
+ * deadline. A thread only touches its own reference-counted state block,
+ * never the registry: one that outlives the deadline is detached and frees
+ * that block itself. */
 int nl__sim_workers_create(nl__sim_workers **out);
 /* Waits until no encoder thread is alive or the deadline (ns on
  * CLOCK_MONOTONIC) passes, then drops the caller's reference. Returns the
