@@ -1,10 +1,6 @@
 /* Helpers shared by the lib/hw unit tests: a log capture, a libavcodec
- * decoder for checking outputs, and the media synthesizer.
- *
- * The synthesizer lives in module sim, which unit tests of module hw do not
- * link (hw depends on core, loop and media only), so its source is compiled
- * into each test binary here. It only needs core and libav, which nl_hw
- * brings. */
+ * decoder for checking outputs, and the media synthesizer (module sim,
+ * which tests/CMakeLists.txt links into the hw tests only). */
 #ifndef HW_TEST_UTIL_H
 #define HW_TEST_UTIL_H
 
@@ -15,12 +11,11 @@
 
 #include <libavcodec/avcodec.h>
 
-#include "sim/synth.c" /* see above */
-
 #include "core/time.h"
 #include "neolink/context.h"
 #include "neolink/error.h"
 #include "neolink/hwenc.h"
+#include "sim/synth.h"
 #include "test.h"
 
 /* libx265 3.5 leaks inside x265_encoder_open whatever the options (see
