@@ -1,6 +1,8 @@
-/* The observability HTTP endpoint: listener, connections, routing and the
- * response writer. One request per connection; every connection lives at
- * most `timeout_ms` from accept. See http.h for the rules. */
+/* The observability HTTP endpoint: listener, connections, routing, the
+ * response writer and deferred answers. One request per connection; every
+ * connection lives at most `timeout_ms` from accept (plus the wait a
+ * handler asked for when it deferred, plus one write window after the
+ * answer). See http.h for the rules. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -29,16 +31,22 @@
 /* How long a finished connection drains the client's leftovers at most. */
 #define LINGER_NS (1 * NL_NS_PER_S)
 
-typedef enum conn_state { C_READING, C_WRITING, C_LINGER } conn_state;
+/* C_PENDING: a handler deferred the answer; the connection only watches
+ * for the client going away until nl_http_pending_complete(). */
+typedef enum conn_state { C_READING, C_PENDING, C_WRITING, C_LINGER } conn_state;
 
 typedef struct http_route {
     char path[NL_HTTP_MAX_ROUTE_PATH];
     size_t path_len;
+    bool prefix; /* matches every longer path that starts with it */
     nl_http_handler fn;
     void *ud;
 } http_route;
 
-typedef struct http_conn {
+/* The pending handle given to owners is the connection itself. */
+typedef struct nl_http_pending http_conn;
+
+struct nl_http_pending {
     nl_list node; /* in srv->conns */
     nl_http_server *srv;
     int fd;
@@ -49,9 +57,18 @@ typedef struct http_conn {
     nl_dbuf in;   /* the request head, NL_HTTP_MAX_HEAD at most */
     nl_http_parser parser;
     nl_dbuf out; /* the response, head and body */
-    size_t sent;
+    size_t sent; /* of out, then of ext */
     nl_deferred free_later;
-} http_conn;
+    /* deferred answer */
+    bool head_only;
+    nl_http_cancel_fn cancel;
+    void *cancel_ud;
+    /* a borrowed body sent after `out` (nl_http_pending_complete) */
+    const uint8_t *ext;
+    size_t ext_len;
+    void (*ext_release)(void *opaque);
+    void *ext_opaque;
+};
 
 struct nl_http_server {
     nl_loop *loop;
@@ -166,11 +183,32 @@ static void conn_free(nl_deferred *d)
     nl__free(c);
 }
 
+/* Gives a borrowed body back to its owner (once). */
+static void release_ext(http_conn *c)
+{
+    void (*fn)(void *) = c->ext_release;
+    c->ext_release = NULL;
+    c->ext = NULL;
+    c->ext_len = 0;
+    if (fn)
+        fn(c->ext_opaque);
+}
+
 /* Ends a connection now; its memory goes at the loop's deferred step, since
- * we may be inside its own callback. Touches nothing of srv but the loop. */
+ * we may be inside its own callback. Touches nothing of srv but the loop and
+ * its counters. A deferred answer still owed is cancelled with the owner. */
 static void conn_close(http_conn *c)
 {
     nl_loop *loop = c->srv->loop;
+    if (c->state == C_PENDING) {
+        nl_http_cancel_fn cancel = c->cancel;
+        c->state = C_LINGER; /* nothing owed any more; no second cancel */
+        c->cancel = NULL;
+        c->srv->stats.cancelled++;
+        if (cancel)
+            cancel(c->cancel_ud, c);
+    }
+    release_ext(c);
     nl_io_stop(loop, &c->io);
     nl_timer_stop(loop, &c->deadline);
     close(c->fd);
@@ -186,6 +224,7 @@ static void conn_linger(http_conn *c)
 {
     nl_http_server *srv = c->srv;
     c->state = C_LINGER;
+    release_ext(c);
     shutdown(c->fd, SHUT_WR);
     uint64_t linger = nl_deadline_after(nl_loop_now(srv->loop), LINGER_NS);
     if (linger < c->due) {
@@ -196,11 +235,21 @@ static void conn_linger(http_conn *c)
         conn_close(c);
 }
 
-/* Sends what it can of c->out; moves on when all is out. */
+/* Sends what it can of c->out, then of the borrowed body; moves on when
+ * all is out. */
 static void conn_flush(http_conn *c)
 {
-    while (c->sent < c->out.len) {
-        ssize_t n = send(c->fd, c->out.data + c->sent, c->out.len - c->sent, MSG_NOSIGNAL);
+    while (c->sent < c->out.len + c->ext_len) {
+        const uint8_t *p;
+        size_t left;
+        if (c->sent < c->out.len) {
+            p = c->out.data + c->sent;
+            left = c->out.len - c->sent;
+        } else {
+            p = c->ext + (c->sent - c->out.len);
+            left = c->ext_len - (c->sent - c->out.len);
+        }
+        ssize_t n = send(c->fd, p, left, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -226,14 +275,30 @@ static void respond(http_conn *c)
     conn_flush(c);
 }
 
-static const http_route *find_route(const nl_http_server *srv, const char *path, size_t n)
+/* The registered entry for exactly this path and kind (registration). */
+static http_route *find_entry(nl_http_server *srv, const char *path, size_t n, bool prefix)
 {
     for (size_t i = 0; i < srv->nroutes; i++) {
-        const http_route *r = &srv->routes[i];
-        if (r->path_len == n && !memcmp(r->path, path, n))
+        http_route *r = &srv->routes[i];
+        if (r->prefix == prefix && r->path_len == n && !memcmp(r->path, path, n))
             return r;
     }
     return NULL;
+}
+
+/* Request routing: an exact route, else the longest prefix route. */
+static const http_route *find_route(const nl_http_server *srv, const char *path, size_t n)
+{
+    const http_route *best = NULL;
+    for (size_t i = 0; i < srv->nroutes; i++) {
+        const http_route *r = &srv->routes[i];
+        if (!r->prefix && r->path_len == n && !memcmp(r->path, path, n))
+            return r;
+        if (r->prefix && n > r->path_len && !memcmp(r->path, path, r->path_len) &&
+            (!best || r->path_len > best->path_len))
+            best = r;
+    }
+    return best;
 }
 
 static void log_request(const nl_http_server *srv, const nl_http_request *req, int status,
@@ -246,6 +311,8 @@ static void log_request(const nl_http_server *srv, const nl_http_request *req, i
     NL_LOGD(srv->ctx, "http", "%.*s %.*s -> %d (%zu bytes)", ml, req->method_str, pl, req->path,
             status, blen);
 }
+
+static void pend(http_conn *c);
 
 /* A complete, valid request head: route it and start answering. */
 static void serve(http_conn *c, const nl_http_request *req)
@@ -265,9 +332,17 @@ static void serve(http_conn *c, const nl_http_request *req)
             rc = compose_error(c, 404, head_only);
         } else {
             nl_dbuf_reset(&srv->body);
-            nl_http_response resp = {
-                .status = 200, .content_type = "text/plain; charset=utf-8", .body = &srv->body};
+            nl_http_response resp = {.status = 200,
+                                     .content_type = "text/plain; charset=utf-8",
+                                     .body = &srv->body,
+                                     .conn_ = c};
+            c->head_only = head_only;
             r->fn(r->ud, req, &resp);
+            if (resp.deferred_) {
+                NL_LOGD(srv->ctx, "http", "%s: answer deferred", r->path);
+                pend(c);
+                return;
+            }
             /* 1xx would promise another response; a handler cannot mean it. */
             if (resp.err || resp.status < 200 || resp.status > 599 || !resp.content_type) {
                 NL_LOGW(srv->ctx, "http", "handler for %s failed: %s", r->path,
@@ -291,6 +366,99 @@ static void serve(http_conn *c, const nl_http_request *req)
         }
     }
     respond(c);
+}
+
+/* The handler deferred: watch only for the client leaving (or sending
+ * more, which is discarded) until the owner completes. */
+static void pend(http_conn *c)
+{
+    nl_http_server *srv = c->srv;
+    srv->stats.deferred++;
+    if (srv->body.cap > 64 * 1024)
+        nl_dbuf_free(&srv->body);
+    if (c->state != C_PENDING)
+        return; /* completed (or closed) from inside the handler already */
+    if (nl_io_start(srv->loop, &c->io, NL_IO_READ) < 0)
+        conn_close(c); /* cancels */
+}
+
+nl_http_pending *nl_http_defer(nl_http_response *resp, uint32_t wait_ms, nl_http_cancel_fn cancel,
+                               void *ud)
+{
+    http_conn *c = resp ? resp->conn_ : NULL;
+    if (!c || resp->deferred_ || !cancel || c->state != C_READING || c->fd < 0) {
+        if (resp && !resp->err)
+            resp->err = NL_ESTATE;
+        return NULL;
+    }
+    nl_http_server *srv = c->srv;
+    if (wait_ms > NL_HTTP_MAX_DEFER_MS)
+        wait_ms = NL_HTTP_MAX_DEFER_MS;
+    uint64_t due = nl_deadline_after(nl_loop_now(srv->loop), (uint64_t)wait_ms * NL_NS_PER_MS);
+    if (due > c->due) {
+        c->due = due;
+        (void)nl_timer_start(srv->loop, &c->deadline, c->due); /* re-arm: cannot fail */
+    }
+    c->cancel = cancel;
+    c->cancel_ud = ud;
+    c->state = C_PENDING; /* the handler may complete before it returns */
+    resp->deferred_ = 1;
+    return c;
+}
+
+int nl_http_pending_complete(nl_http_pending *p, int status, const char *content_type,
+                             const void *body, size_t len, void (*release)(void *opaque),
+                             void *opaque)
+{
+    http_conn *c = p;
+    if (!c || c->state != C_PENDING) {
+        if (release)
+            release(opaque);
+        return NL_ESTATE;
+    }
+    nl_http_server *srv = c->srv;
+    c->state = C_READING; /* owed no more: a close from here on cancels nothing */
+    c->cancel = NULL;
+    if (status < 200 || status > 599 || !content_type) {
+        if (release)
+            release(opaque);
+        release = NULL;
+        status = 500;
+        content_type = "text/plain; charset=utf-8";
+        body = NULL;
+        len = 0;
+    }
+    int rc;
+    if (status == 500 && !body) {
+        rc = compose_error(c, 500, c->head_only);
+    } else if (release) {
+        c->ext_release = release;
+        c->ext_opaque = opaque;
+        rc = compose(c, status, content_type, NULL, len, true);
+        if (rc == 0 && !c->head_only && status != 204 && status != 304) {
+            c->ext = body;
+            c->ext_len = len;
+        }
+    } else {
+        rc = compose(c, status, content_type, body, len, c->head_only);
+    }
+    if (rc < 0) {
+        release_ext(c);
+        rc = compose_error(c, 500, c->head_only);
+        if (rc < 0) {
+            conn_close(c);
+            return rc;
+        }
+    }
+    NL_LOGD(srv->ctx, "http", "deferred answer -> %d (%zu bytes)", status, len);
+    uint64_t due =
+        nl_deadline_after(nl_loop_now(srv->loop), (uint64_t)srv->cfg.timeout_ms * NL_NS_PER_MS);
+    if (due > c->due) {
+        c->due = due;
+        (void)nl_timer_start(srv->loop, &c->deadline, c->due);
+    }
+    respond(c);
+    return 0;
 }
 
 static void bad_request(http_conn *c, int status)
@@ -354,10 +522,20 @@ static void on_conn_io(nl_io *io, unsigned events)
         if (events & (NL_IO_WRITE | NL_IO_ERROR))
             conn_flush(c);
         break;
+    case C_PENDING: /* EOF or an error: the client left; conn_close cancels */
     case C_LINGER:
         conn_drain(c);
         break;
     }
+}
+
+/* A deferred answer that will never come (deadline, server going away):
+ * one non-blocking try at a bare 503, so the client is not left guessing. */
+static void send_unavailable(http_conn *c)
+{
+    static const char late[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                               "Connection: close\r\n\r\n";
+    (void)send(c->fd, late, sizeof late - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 static void on_deadline(nl_timer *t)
@@ -367,8 +545,12 @@ static void on_deadline(nl_timer *t)
     if (c->state != C_LINGER) {
         srv->stats.timeouts++;
         NL_LOGD(srv->ctx, "http", "connection deadline passed (%s)",
-                c->state == C_READING ? "request incomplete" : "response unread");
+                c->state == C_READING   ? "request incomplete"
+                : c->state == C_PENDING ? "deferred answer not given"
+                                        : "response unread");
     }
+    if (c->state == C_PENDING)
+        send_unavailable(c);
     if (c->state == C_READING && c->in.len > 0) {
         /* One non-blocking try: a slow client learns why, a stuck one costs
          * nothing more. */
@@ -531,8 +713,12 @@ void nl_http_server_destroy(nl_http_server **psrv)
     if (!psrv || !*psrv)
         return;
     nl_http_server *srv = *psrv;
-    while (!nl_list_empty(&srv->conns))
-        conn_close(nl_container_of(srv->conns.next, http_conn, node));
+    while (!nl_list_empty(&srv->conns)) {
+        http_conn *c = nl_container_of(srv->conns.next, http_conn, node);
+        if (c->state == C_PENDING)
+            send_unavailable(c);
+        conn_close(c);
+    }
     nl_timer_stop(srv->loop, &srv->resume);
     nl_io_stop(srv->loop, &srv->lio);
     close(srv->lfd);
@@ -541,22 +727,36 @@ void nl_http_server_destroy(nl_http_server **psrv)
     *psrv = NULL;
 }
 
-int nl_http_server_route(nl_http_server *srv, const char *path, nl_http_handler fn, void *ud)
+static int add_route(nl_http_server *srv, const char *path, bool prefix, nl_http_handler fn,
+                     void *ud)
 {
     size_t n = path ? strlen(path) : 0;
-    if (!fn || n == 0 || path[0] != '/' || n >= NL_HTTP_MAX_ROUTE_PATH)
+    if (!fn || n == 0 || path[0] != '/' || n >= NL_HTTP_MAX_ROUTE_PATH ||
+        (prefix && path[n - 1] != '/'))
         return NL_EINVAL;
-    http_route *r = (http_route *)find_route(srv, path, n);
+    http_route *r = find_entry(srv, path, n, prefix);
     if (!r) {
         if (srv->nroutes >= NL_HTTP_MAX_ROUTES)
             return NL_ELIMIT;
         r = &srv->routes[srv->nroutes++];
         memcpy(r->path, path, n + 1);
         r->path_len = n;
+        r->prefix = prefix;
     }
     r->fn = fn;
     r->ud = ud;
     return 0;
+}
+
+int nl_http_server_route(nl_http_server *srv, const char *path, nl_http_handler fn, void *ud)
+{
+    return add_route(srv, path, false, fn, ud);
+}
+
+int nl_http_server_route_prefix(nl_http_server *srv, const char *prefix, nl_http_handler fn,
+                                void *ud)
+{
+    return add_route(srv, prefix, true, fn, ud);
 }
 
 uint16_t nl_http_server_port(const nl_http_server *srv)

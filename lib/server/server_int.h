@@ -179,6 +179,8 @@ struct nl_server {
     uint64_t retired_reconnects; /* reconnects of runtimes that are gone */
     uint64_t teardown_last_ns, teardown_max_ns;
 
+    struct nl__snapsvc *snap; /* GET /snapshot/ (server/snapshot.h); NULL without HTTP */
+
     nl_timer test_block_timer;
     nl_timer viewers_timer; /* viewer join/leave log */
     struct nl__viewer_seen *seen;
@@ -272,6 +274,8 @@ struct nl__stream_hub {
     nl__clock_map clock;
     uint64_t last_video_at; /* loop time of the last video packet (0: never) */
     uint64_t runs;
+
+    struct nl__snap_feed *snap; /* latest key frame for snapshots (server/snapshot.h) */
 };
 
 /* server.c */

@@ -1,4 +1,5 @@
-/* What the server tells the outside world about itself:
+/* What the server tells the outside world about itself (and the HTTP
+ * endpoint's other routes: GET /snapshot/NAME.jpg, server/snapshot.c):
  *  - GET /metrics: Prometheus text (families from server/metrics.h), every
  *    value read from live objects at request time;
  *  - GET /healthz: 200 while the loop runs (the handler runs on it, so an
@@ -19,6 +20,7 @@
 #include "neolink/hwenc.h"
 #include "server/metrics.h"
 #include "server/server_int.h"
+#include "server/snapshot.h"
 
 #define WHO "server"
 
@@ -163,6 +165,7 @@ static void handle_metrics(void *ud, const nl_http_request *req, nl_http_respons
     nl_server_get_stats(srv, &st);
     nl_prom_gauge(&p, nl_metric(NL_M_CAMERA_STREAMS_ACTIVE), NULL, (double)st.streams_active);
     nl_prom_gauge(&p, nl_metric(NL_M_RTSP_CLIENTS), NULL, (double)st.rtsp_connections);
+    nl__snap_metrics(srv, &p);
     if (nl_prom_finish(&p) < 0)
         resp->err = nl_prom_finish(&p);
     nl_activity_clear(&srv->act);
@@ -328,18 +331,29 @@ int nl__status_start(nl_server *srv)
     }
     if ((rc = nl_http_server_route(srv->http, "/metrics", handle_metrics, srv)) < 0 ||
         (rc = nl_http_server_route(srv->http, "/healthz", handle_healthz, srv)) < 0 ||
-        (rc = nl_http_server_route(srv->http, "/readyz", handle_readyz, srv)) < 0) {
+        (rc = nl_http_server_route(srv->http, "/readyz", handle_readyz, srv)) < 0 ||
+        (rc = nl__snap_start(srv)) < 0) {
         nl_http_server_destroy(&srv->http);
         return rc;
     }
-    NL_LOGI(srv->ctx, WHO, "metrics and health on http://%s:%u (/metrics /healthz /readyz)", host,
-            nl_http_server_port(srv->http));
+    NL_LOGI(srv->ctx, WHO,
+            "metrics and health on http://%s:%u (/metrics /healthz /readyz /snapshot/NAME.jpg)",
+            host, nl_http_server_port(srv->http));
     return 0;
 }
 
+/* Called when a shutdown starts and again from destroy. The first call of a
+ * shutdown only closes the endpoint (which cancels pending snapshot
+ * requests) and lets running snapshot encodes finish in the background;
+ * the last one frees the snapshot service, waiting for those encodes within
+ * the shutdown budget left. */
 void nl__status_stop(nl_server *srv)
 {
+    bool shutdown_starts = srv->http && srv->state == NL_SRV_STOPPING;
+    nl__snap_quiesce(srv);
     nl_http_server_destroy(&srv->http);
+    if (!shutdown_starts)
+        nl__snap_stop(srv);
 }
 
 void nl__status_sd_update(nl_server *srv)

@@ -32,6 +32,7 @@
 #include "neolink/error.h"
 #include "neolink/hwenc.h"
 #include "server/server_int.h"
+#include "server/snapshot.h"
 
 /* Longest the format probe runs without the parameter sets. */
 #define NL_SERVE_PROBE_MAX_NS (15 * NL_NS_PER_S)
@@ -318,7 +319,7 @@ void nl__hub_update(nl__stream_hub *h)
     }
     nl__demand d = {
         .on_demand = rt->cfg ? rt->cfg->on_demand != 0 : true,
-        .viewers = any_viewer(h),
+        .viewers = any_viewer(h) || nl__snap_hub_wanted(h), /* snapshot requests waiting */
         .probing = h->probing || (h->xc && h->xc->probing),
         .hold_until = h->hold_until,
     };
@@ -496,6 +497,7 @@ void nl__hub_on_packet(nl__stream_hub *h, AVPacket *pkt, const nl_media_meta *me
     bool video = meta->kind == NL_MEDIA_KIND_IFRAME || meta->kind == NL_MEDIA_KIND_PFRAME;
     if (video) {
         h->last_video_at = now;
+        nl__snap_hub_video(h, pkt, meta); /* snapshots: keeps a ref to key frames */
         if (pkt->pts == AV_NOPTS_VALUE)
             return;
         int64_t pts = nl__clock_map_video(&h->clock, pkt->pts, meta->flags, now);
@@ -641,6 +643,7 @@ void nl__hub_destroy(nl__stream_hub **hp, bool remove_mounts)
     if (!h)
         return;
     *hp = NULL;
+    nl__snap_hub_destroy(h); /* snapshot requests waiting on it get a 503 */
     nl_timer_stop(hub_srv(h)->loop, &h->timer);
     if (remove_mounts)
         nl__hub_mounts_remove(h);
