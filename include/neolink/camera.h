@@ -114,7 +114,7 @@ typedef struct nl_camera_config {
     uint32_t stop_timeout_ms;       /**< wait for a stream stop reply; default 2000 */
     uint32_t keepalive_interval_ms; /**< msg-93 ping period; default 5000; OFF disables */
     uint32_t keepalive_misses;      /**< unanswered pings that kill the link; default 5 */
-    uint32_t stall_timeout_ms;      /**< no media on a started stream for this long is
+    uint32_t stall_timeout_ms;      /**< no video frame delivered on a started stream for this long is
                                          an NL_ESTALL failure; default 10000; OFF disables */
     uint32_t max_message;           /**< largest BC message body accepted; default 4 MiB */
     size_t arena_cap;               /**< byte cap of the session arena; default 1 MiB */

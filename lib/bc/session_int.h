@@ -97,7 +97,8 @@ typedef struct nl__stream {
     uint32_t corr;          /* correlation word of the start request (also the stop's) */
     uint32_t handle;        /* Preview handle: main 0 / sub 256 / extern 1024 */
     uint64_t deadline;      /* STARTING/STOPPING: reply deadline */
-    uint64_t last_media;    /* RUNNING: when the latest media bytes arrived */
+    uint64_t last_media;    /* RUNNING: when the latest video frame was delivered (or the
+                               stream started) */
     int stop_err;           /* error to report with STOPPED */
     nl_media_demux *demux;  /* created on the first start, kept across runs */
     AVCodecParameters *par; /* latest video parameters handed to on_params */

@@ -221,6 +221,10 @@ static int deliver(nl__conn *c, nl__stream *s, AVPacket *pkt, const nl_media_met
                 return 1;
         }
         st->frames++;
+        /* Only a frame that came out of the demuxer proves the stream alive:
+         * bytes alone do not (a lying size field or garbage inside media
+         * messages would otherwise hold a stream without frames forever). */
+        s->last_media = nl_loop_now(cam->loop);
         if (pkt->flags & AV_PKT_FLAG_KEY)
             st->keyframes++;
         if (st->first_pts_us == INT64_MIN)
@@ -247,7 +251,6 @@ static int deliver(nl__conn *c, nl__stream *s, AVPacket *pkt, const nl_media_met
 static int feed(nl__conn *c, nl__stream *s, const uint8_t *p, size_t len)
 {
     nl_camera *cam = c->cam;
-    s->last_media = nl_loop_now(cam->loop);
     s->stats.bytes += len;
     while (len > 0) {
         size_t used = 0;

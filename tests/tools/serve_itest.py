@@ -4,6 +4,7 @@ and the server as real processes on 127.0.0.1 with free ports, a raw RTSP
 viewer that records when each video frame arrives, /metrics and /readyz
 readers, and ffprobe/GStreamer runners. Every process is started and
 stopped by pid; nothing else on the machine is touched."""
+import hashlib
 import json
 import os
 import re
@@ -245,11 +246,15 @@ class Viewer:
     bit). With read=False it never reads after PLAY (tiny receive buffer):
     the server must drop it, not wait for it."""
 
-    def __init__(self, url, read=True, retry=10.0, rcvbuf=None):
+    def __init__(self, url, read=True, retry=10.0, rcvbuf=None, auth=None):
+        """auth: (user, password) answered with Digest when challenged."""
         self.url = url
         self.frames = []  # (arrival monotonic, rtp timestamp)
         self.closed_at = None
         self.error = None
+        self.auth = auth
+        self.challenge = None  # (realm, nonce) of the last Digest challenge
+        self.last_authorization = None
         m = re.match(r"rtsp://([^:/]+):(\d+)(/.*)", url)
         self.host, self.port = m.group(1), int(m.group(2))
         self.cseq = 0
@@ -285,7 +290,20 @@ class Viewer:
             self.t.start()
 
     def request(self, method, url, extra=""):
+        st, hdr, body = self._request(method, url, extra)
+        if st == 401 and self.auth:
+            ch = digest_challenge(hdr.get("_head", ""))
+            if ch:
+                self.challenge = (ch["realm"], ch["nonce"])
+                st, hdr, body = self._request(method, url, extra)
+        return st, hdr, body
+
+    def _request(self, method, url, extra=""):
         self.cseq += 1
+        if self.auth and self.challenge:
+            self.last_authorization = digest_authorization(method, url, self.auth[0],
+                                                           self.auth[1], *self.challenge)
+            extra += f"Authorization: {self.last_authorization}\r\n"
         self.s.sendall(f"{method} {url} RTSP/1.0\r\nCSeq: {self.cseq}\r\n{extra}\r\n".encode())
         while b"\r\n\r\n" not in self.buf:
             d = self.s.recv(65536)
@@ -301,7 +319,7 @@ class Viewer:
         head, rest = self.buf.split(b"\r\n\r\n", 1)
         lines = head.decode(errors="replace").split("\r\n")
         status = int(lines[0].split()[1])
-        hdr = {}
+        hdr = {"_head": head.decode(errors="replace")}
         for l in lines[1:]:
             if ":" in l:
                 k, v = l.split(":", 1)
@@ -351,3 +369,71 @@ class Viewer:
 
     def frames_since(self, t):
         return [f for f in self.frames if f[0] >= t]
+
+
+# ---------------------------------------------------------------- Digest, memory
+
+def _md5(text):
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def digest_authorization(method, uri, user, password, realm, nonce):
+    """The Authorization value of RFC 2617 Digest (MD5, no qop) for one request."""
+    ha1 = _md5(f"{user}:{realm}:{password}")
+    resp = _md5(f"{ha1}:{nonce}:{_md5(f'{method}:{uri}')}")
+    return (f'Digest username="{user}", realm="{realm}", nonce="{nonce}", uri="{uri}", '
+            f'response="{resp}"')
+
+
+def digest_challenge(head):
+    """{"realm", "nonce", "stale"} of the Digest WWW-Authenticate in a reply
+    head (text), or None."""
+    m = re.search(r"(?im)^WWW-Authenticate:\s*Digest\s+(.*)$", head)
+    if not m:
+        return None
+    params = dict(re.findall(r'(\w+)="?([^",]*)"?', m.group(1)))
+    if "realm" not in params or "nonce" not in params:
+        return None
+    return {"realm": params["realm"], "nonce": params["nonce"],
+            "stale": params.get("stale", "").lower() == "true"}
+
+
+def rss_kib(pid):
+    """VmRSS of a process in KiB (None once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class RssSampler:
+    """Samples VmRSS of pid every `period` s on a thread; .peak and .samples
+    (KiB). Stop with .stop()."""
+
+    def __init__(self, pid, period=0.2):
+        self.pid, self.period = pid, period
+        self.samples = []
+        self.running = True
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        while self.running:
+            v = rss_kib(self.pid)
+            if v is None:
+                break
+            self.samples.append(v)
+            time.sleep(self.period)
+
+    @property
+    def peak(self):
+        return max(self.samples) if self.samples else 0
+
+    def stop(self):
+        self.running = False
+        self.t.join(timeout=2)
+        return self.peak

@@ -183,6 +183,54 @@ static void test_stall(void)
     env_close(&e);
 }
 
+/* Media bytes that never make a frame (a video header whose size field
+ * claims almost 4 MiB, then filler) do not hold the stream open: the stall
+ * timeout counts from the last frame delivered, not from the last byte. */
+static void test_stall_without_frames(void)
+{
+    nl_camera_config cfg;
+    env_config(&cfg);
+    cfg.stall_timeout_ms = 3000;
+    cfg.keepalive_interval_ms = NL_CAMERA_TIMEOUT_OFF;
+    env e;
+    ready_env(&e, &cfg);
+    NL_ASSERT_OK(nl_camera_start_stream(e.cam, NL_CAMERA_STREAM_SUB));
+    env_steps(&e, 4);
+    uint8_t payload[64] = {0, 0, 0, 1, 0x41, 0x9a};
+    size_t n;
+    uint8_t *pk = make_video(0, 1000000u, payload, sizeof payload, &n);
+    peer_media(&e.p, NL_CAMERA_STREAM_SUB, pk, n);
+    env_steps(&e, 2);
+    NL_ASSERT_EQ(e.packets[NL_CAMERA_STREAM_SUB], 1);
+    uint64_t t_frame = e.clock.now_ns;
+    /* The next header lies: 4 MiB - 64 bytes of payload. */
+    nl__bcm_wr32(pk + 8, (4u << 20) - 64u);
+    uint8_t filler[1000];
+    memset(filler, 0x5a, sizeof filler);
+    for (int i = 0; i < 5; i++) {
+        env_advance(&e, 500);
+        if (i == 0)
+            peer_media(&e.p, NL_CAMERA_STREAM_SUB, pk, n);
+        else
+            peer_media(&e.p, NL_CAMERA_STREAM_SUB, filler, sizeof filler);
+        env_steps(&e, 2);
+        NL_ASSERT_EQ(nl_camera_get_state(e.cam), NL_CAMERA_STREAMING);
+    }
+    free(pk);
+    /* Bytes kept coming every 500 ms, but no frame since t_frame. */
+    env_advance(&e, 499);
+    NL_ASSERT_EQ(nl_camera_get_state(e.cam), NL_CAMERA_STREAMING);
+    env_advance(&e, 1);
+    NL_ASSERT_EQ(nl_camera_get_state(e.cam), NL_CAMERA_CLOSED);
+    NL_ASSERT_EQ(nl_camera_last_error(e.cam), NL_ESTALL);
+    NL_ASSERT_UEQ(e.closed_at_ns - t_frame, 3000 * NL_NS_PER_MS);
+    NL_ASSERT_EQ(e.packets[NL_CAMERA_STREAM_SUB], 1);
+    nl_camera_stats st;
+    NL_ASSERT_OK(nl_camera_get_stats(e.cam, &st, sizeof st));
+    NL_ASSERT(st.stream[NL_CAMERA_STREAM_SUB].bytes > 4000);
+    env_close(&e);
+}
+
 static void test_close_graceful(void)
 {
     nl_camera_config cfg;
@@ -320,6 +368,7 @@ int main(void)
     NL_RUN(test_heartbeat);
     NL_RUN(test_stream_deadlines);
     NL_RUN(test_stall);
+    NL_RUN(test_stall_without_frames);
     NL_RUN(test_close_graceful);
     NL_RUN(test_close_deadline);
     NL_RUN(test_peer_close);
