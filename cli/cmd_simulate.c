@@ -50,8 +50,11 @@ static void usage(FILE *out)
             "  --channels N            channels 1..%d (default 1)\n"
             "  --main WxH@FPS          main stream (default 1920x1080@25)\n"
             "  --sub WxH@FPS           sub stream (default 640x360@15)\n"
+            "  --extern WxH@FPS|off    extern (third, medium) stream (default 896x512@15);\n"
+            "                          off = a camera without one (its Preview gets 400)\n"
             "  --gop SECONDS           key frame interval (default 2)\n"
-            "  --bitrate MAIN[,SUB]    encoder targets in kbit/s (default 4096,512)\n"
+            "  --bitrate MAIN[,SUB[,EXTERN]]\n"
+            "                          encoder targets in kbit/s (default 4096,512,1024)\n"
             "  --cheap                 encode one GOP per stream once and replay it\n"
             "  --fault KIND[:ARG]      repeatable: drop:N stall:N garbage:N truncate:N\n"
             "                          reject-login drip:BYTES restart:N clock-jump:N\n"
@@ -170,6 +173,7 @@ enum {
     OPT_CHANNELS,
     OPT_MAIN,
     OPT_SUB,
+    OPT_EXTERN,
     OPT_GOP,
     OPT_BITRATE,
     OPT_CHEAP,
@@ -194,6 +198,7 @@ static const struct option long_opts[] = {
     {"channels", required_argument, 0, OPT_CHANNELS},
     {"main", required_argument, 0, OPT_MAIN},
     {"sub", required_argument, 0, OPT_SUB},
+    {"extern", required_argument, 0, OPT_EXTERN},
     {"gop", required_argument, 0, OPT_GOP},
     {"bitrate", required_argument, 0, OPT_BITRATE},
     {"cheap", no_argument, 0, OPT_CHEAP},
@@ -271,29 +276,36 @@ static int parse_args(int argc, char **argv, opts *o)
             break;
         case OPT_MAIN:
         case OPT_SUB:
-            if (parse_geometry(
-                    optarg, &c->stream[ch == OPT_MAIN ? NL_SIM_STREAM_MAIN : NL_SIM_STREAM_SUB]) <
-                0)
+        case OPT_EXTERN: {
+            /* OPT_MAIN, OPT_SUB, OPT_EXTERN follow the kinds' order. */
+            int kind = NL_SIM_STREAM_MAIN + (ch - OPT_MAIN);
+            if (kind == NL_SIM_STREAM_EXTERN && strcmp(optarg, "off") == 0) {
+                c->stream[kind].width = c->stream[kind].height = 0;
+                break;
+            }
+            if (parse_geometry(optarg, &c->stream[kind]) < 0)
                 return bad(name, optarg);
             break;
+        }
         case OPT_GOP:
             if (parse_ms(optarg, &c->gop_ms) < 0)
                 return bad(name, optarg);
             break;
         case OPT_BITRATE: {
-            unsigned m, s;
-            int n = 0;
-            int got = sscanf(optarg, "%u%n", &m, &n);
-            if (got != 1)
-                return bad(name, optarg);
-            c->stream[NL_SIM_STREAM_MAIN].bitrate_kbps = m;
-            if (optarg[n] == ',') {
-                int n2 = 0;
-                if (sscanf(optarg + n + 1, "%u%n", &s, &n2) != 1 || optarg[n + 1 + n2])
+            /* MAIN[,SUB[,EXTERN]]: one number per kind, in the kinds' order. */
+            const char *p = optarg;
+            for (int kind = 0; kind < NL_SIM_STREAM_KINDS; kind++) {
+                unsigned kbps;
+                int n = 0;
+                if (sscanf(p, "%u%n", &kbps, &n) != 1 || (p[n] != ',' && p[n]))
                     return bad(name, optarg);
-                c->stream[NL_SIM_STREAM_SUB].bitrate_kbps = s;
-            } else if (optarg[n]) {
-                return bad(name, optarg);
+                c->stream[kind].bitrate_kbps = kbps;
+                p += n;
+                if (!*p)
+                    break;
+                if (kind == NL_SIM_STREAM_KINDS - 1)
+                    return bad(name, optarg);
+                p++; /* the comma */
             }
             break;
         }

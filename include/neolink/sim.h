@@ -8,11 +8,12 @@
  *  - login at any encryption level (it answers min(offered, configured)),
  *    the legacy 1836-byte login body included; wrong credentials get a 400
  *    reply with an empty body;
- *  - one or more channels, each with a main and a sub stream of synthetic
+ *  - one or more channels, each with a main, a sub and an extern (medium
+ *    size) stream of synthetic
  *    H.264/H.265 video (a moving test pattern with a frame counter) plus
  *    optional AAC or ADPCM audio, paced in real time with camera-style
  *    microsecond timestamps;
- *  - each distinct stream (channel x main/sub) is encoded once, on a worker
+ *  - each distinct stream (channel x main/sub/extern) is encoded once, on a worker
  *    thread, only while at least one connection watches it, and the encoded
  *    frames are fanned out to every watcher;
  *  - the usual control requests (151, 93, 80, 104, 146, 31 with motion
@@ -68,9 +69,10 @@ typedef enum nl_sim_audio_codec {
 
 /** Which of a channel's streams. */
 typedef enum nl_sim_stream_kind {
-    NL_SIM_STREAM_MAIN = 0,
-    NL_SIM_STREAM_SUB = 1,
-    NL_SIM_STREAM_KINDS = 2,
+    NL_SIM_STREAM_MAIN = 0,   /**< Preview streamType "mainStream" */
+    NL_SIM_STREAM_SUB = 1,    /**< "subStream" */
+    NL_SIM_STREAM_EXTERN = 2, /**< "externStream": the medium-resolution third stream */
+    NL_SIM_STREAM_KINDS = 3,
 } nl_sim_stream_kind;
 
 /** Fault modes. Times are counted from the moment the connection started
@@ -105,7 +107,7 @@ typedef struct nl_sim_fault {
 
 /** One stream's video settings. */
 typedef struct nl_sim_stream_config {
-    uint32_t width, height; /**< pixels, even, 256x144 .. 4096x2304 */
+    uint32_t width, height; /**< pixels, even, 256x144 .. 4096x2304 (extern: width 0 = none) */
     uint32_t fps;           /**< frames per second, 1..60 */
     uint32_t bitrate_kbps;  /**< encoder target */
 } nl_sim_stream_config;
@@ -124,7 +126,11 @@ typedef struct nl_sim_config {
     nl_sim_video_codec codec;     /**< default H.264 */
     nl_sim_audio_codec audio;     /**< default AAC */
     nl_sim_stream_config stream[NL_SIM_STREAM_KINDS]; /**< main 1920x1080@25 4096 kb/s,
-                                                           sub 640x360@15 512 kb/s */
+                                                           sub 640x360@15 512 kb/s,
+                                                           extern 896x512@15 1024 kb/s;
+                                                           extern width 0 = a camera without
+                                                           it: not listed, its Preview gets
+                                                           400 (main and sub always exist) */
     uint32_t gop_ms;                                  /**< key frame interval, default 2000 */
     int cheap;                   /**< 1: the synthesizer encodes a few distinct frames once and
                                       replays them (benchmarks; the counter repeats) */
@@ -199,7 +205,7 @@ typedef struct nl_sim_stats {
     uint64_t logins;              /**< successful logins */
     uint64_t failed_logins;       /**< rejected logins (wrong credentials or reject-login) */
     uint32_t streams_active;      /**< encoded streams running now (one per channel x kind) */
-    uint32_t streams_by_kind[NL_SIM_STREAM_KINDS]; /**< the same, split main/sub */
+    uint32_t streams_by_kind[NL_SIM_STREAM_KINDS]; /**< the same, split main/sub/extern */
     uint32_t viewers;          /**< stream subscriptions now, over all connections */
     uint64_t streams_started;  /**< encoders started since creation */
     uint64_t frames_encoded;   /**< video frames produced by all encoders */
@@ -220,7 +226,9 @@ NL_EXPORT int nl_sim_get_stats(const nl_sim *sim, nl_sim_stats *st, size_t size)
 /**
  * Writes a one-line human-readable status ("sim: port 9000 connections 3
  * logins 3 streams 1 (main 0 sub 1) viewers 3 ...") into buf (always
- * terminated). Returns the length it wanted (like snprintf). Loop thread.
+ * terminated). "extern N" follows "sub N" only while an extern stream is
+ * encoded ("(main 1 sub 0 extern 1)"), so main/sub lines read as before. Returns the length it
+ * wanted (like snprintf). Loop thread.
  */
 NL_EXPORT int nl_sim_status_line(const nl_sim *sim, char *buf, size_t n);
 

@@ -36,6 +36,7 @@ void nl_sim_config_init(nl_sim_config *cfg)
     cfg->audio = NL_SIM_AUDIO_AAC;
     cfg->stream[NL_SIM_STREAM_MAIN] = (nl_sim_stream_config){1920, 1080, 25, 4096};
     cfg->stream[NL_SIM_STREAM_SUB] = (nl_sim_stream_config){640, 360, 15, 512};
+    cfg->stream[NL_SIM_STREAM_EXTERN] = (nl_sim_stream_config){896, 512, 15, 1024};
     cfg->gop_ms = 2000;
     cfg->max_connections = 256;
     cfg->max_queue_bytes = 4u * 1024u * 1024u;
@@ -70,6 +71,8 @@ static int check_config(const nl_sim_config *c)
         return NL_ECONFIG;
     for (int k = 0; k < NL_SIM_STREAM_KINDS; k++) {
         const nl_sim_stream_config *s = &c->stream[k];
+        if (k == NL_SIM_STREAM_EXTERN && s->width == 0)
+            continue; /* a camera without the third stream */
         if (s->width < NL_SYNTH_MIN_WIDTH || s->height < NL_SYNTH_MIN_HEIGHT ||
             s->width > NL_SYNTH_MAX_WIDTH || s->height > NL_SYNTH_MAX_HEIGHT ||
             (s->width | s->height) & 1 || s->fps < 1 || s->fps > 60 || s->bitrate_kbps < 16 ||
@@ -368,12 +371,18 @@ int nl_sim_status_line(const nl_sim *sim, char *buf, size_t n)
             buf[0] = '\0';
         return 0;
     }
+    /* Extern is named only while encoded, so the lines of main/sub setups
+     * read as before (tests and scripts parse "(main a sub b) viewers"). */
+    char extern_part[24] = "";
+    if (st.streams_by_kind[NL_SIM_STREAM_EXTERN])
+        snprintf(extern_part, sizeof extern_part, " extern %u",
+                 st.streams_by_kind[NL_SIM_STREAM_EXTERN]);
     return snprintf(buf, n,
                     "sim: port %u connections %u logins %llu failed %llu streams %u "
-                    "(main %u sub %u) viewers %u frames %llu dropped %llu bytes %llu",
+                    "(main %u sub %u%s) viewers %u frames %llu dropped %llu bytes %llu",
                     sim->port, st.connections, (unsigned long long)st.logins,
                     (unsigned long long)st.failed_logins, st.streams_active,
                     st.streams_by_kind[NL_SIM_STREAM_MAIN], st.streams_by_kind[NL_SIM_STREAM_SUB],
-                    st.viewers, (unsigned long long)st.frames_encoded,
+                    extern_part, st.viewers, (unsigned long long)st.frames_encoded,
                     (unsigned long long)st.frames_dropped, (unsigned long long)st.bytes_sent);
 }

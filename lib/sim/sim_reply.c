@@ -45,19 +45,46 @@ static uint32_t channel_bits(const nl_sim *sim)
     return sim->cfg.channels >= 32 ? UINT32_MAX : (1u << sim->cfg.channels) - 1u;
 }
 
+/* The simulator's kinds are numbered like the Preview stream types
+ * (NL_BC_STREAM_MAIN/SUB/EXTERN), so one index serves both. */
+_Static_assert((int)NL_SIM_STREAM_MAIN == (int)NL_BC_STREAM_MAIN &&
+                   (int)NL_SIM_STREAM_SUB == (int)NL_BC_STREAM_SUB &&
+                   (int)NL_SIM_STREAM_EXTERN == (int)NL_BC_STREAM_EXTERN,
+               "sim stream kinds follow the Preview stream types");
 static void stream_list(const nl_sim *sim, nl_bc_stream_info_list *l)
 {
-    const nl_sim_stream_config *m = &sim->cfg.stream[NL_SIM_STREAM_MAIN];
-    const nl_sim_stream_config *s = &sim->cfg.stream[NL_SIM_STREAM_SUB];
     memset(l, 0, sizeof *l);
-    l->count = 2;
-    snprintf(l->t[0].type, sizeof l->t[0].type, "mainStream");
-    snprintf(l->t[1].type, sizeof l->t[1].type, "subStream");
-    l->t[0].width = m->width, l->t[0].height = m->height;
-    l->t[0].framerate = m->fps, l->t[0].bitrate = m->bitrate_kbps;
-    l->t[1].width = s->width, l->t[1].height = s->height;
-    l->t[1].framerate = s->fps, l->t[1].bitrate = s->bitrate_kbps;
-    l->t[0].channel_bits = l->t[1].channel_bits = channel_bits(sim);
+    for (int k = 0; k < NL_SIM_STREAM_KINDS; k++) {
+        const nl_sim_stream_config *s = &sim->cfg.stream[k];
+        if (!s->width) /* no extern stream on this camera: not listed */
+            continue;
+        nl_bc_encode_table *t = &l->t[l->count++];
+        snprintf(t->type, sizeof t->type, "%s", nl_bc_stream_name(k));
+        t->width = s->width, t->height = s->height;
+        t->framerate = s->fps, t->bitrate = s->bitrate_kbps;
+        t->channel_bits = channel_bits(sim);
+    }
+}
+
+/* Preview streamType -> stream kind, or -1 for none the camera has (an
+ * extern stream configured with width 0 does not exist). */
+static int kind_of(const nl_sim *sim, int bc_stream)
+{
+    int k;
+    switch (bc_stream) {
+    case NL_BC_STREAM_MAIN:
+        k = NL_SIM_STREAM_MAIN;
+        break;
+    case NL_BC_STREAM_SUB:
+        k = NL_SIM_STREAM_SUB;
+        break;
+    case NL_BC_STREAM_EXTERN:
+        k = NL_SIM_STREAM_EXTERN;
+        break;
+    default:
+        return -1;
+    }
+    return sim->cfg.stream[k].width ? k : -1;
 }
 
 int nl__sim_reply_login(nl__sim_conn *c, uint32_t corr)
@@ -248,8 +275,7 @@ static void on_start(nl__sim_conn *c, const nl_bc_header *h, const nl_bc_decoded
     nl_sim *sim = c->sim;
     nl_bc_preview p;
     int rc = parse_preview(c, d, &p);
-    if (rc < 0 || (p.stream != NL_BC_STREAM_MAIN && p.stream != NL_BC_STREAM_SUB) ||
-        p.channel_id >= sim->cfg.channels) {
+    if (rc < 0 || kind_of(sim, p.stream) < 0 || p.channel_id >= sim->cfg.channels) {
         NL_LOGI(sim->ctx, c->who, "stream start refused (%s)",
                 rc < 0 ? "bad Preview" : "no such channel or stream");
         reply_empty(c, h, NL_BC_RESP_BAD_REQ);
@@ -269,7 +295,7 @@ static void on_start(nl__sim_conn *c, const nl_bc_header *h, const nl_bc_decoded
     sub->corr = h->corr;
     sub->handle = p.handle;
     sub->channel = p.channel_id;
-    sub->kind = p.stream == NL_BC_STREAM_MAIN ? NL_SIM_STREAM_MAIN : NL_SIM_STREAM_SUB;
+    sub->kind = kind_of(sim, p.stream);
     rc = nl__sim_stream_subscribe(sim, sub);
     if (rc < 0) {
         NL_LOGW(sim->ctx, c->who, "cannot start stream: %s", nl_strerror(rc));
@@ -303,7 +329,7 @@ static void on_start(nl__sim_conn *c, const nl_bc_header *h, const nl_bc_decoded
         c->stream_start_ns = nl_loop_now(sim->loop);
     }
     NL_LOGI(sim->ctx, c->who, "streaming channel %u %s (handle %u)", sub->channel,
-            sub->kind == NL_SIM_STREAM_MAIN ? "main" : "sub", sub->handle);
+            nl__sim_kind_name(sub->kind), sub->handle);
 }
 
 static void on_stop(nl__sim_conn *c, const nl_bc_header *h, const nl_bc_decoded *d)
@@ -322,7 +348,7 @@ static void on_stop(nl__sim_conn *c, const nl_bc_header *h, const nl_bc_decoded 
     }
     if (sub) {
         NL_LOGI(sim->ctx, c->who, "stopped channel %u %s", sub->channel,
-                sub->kind == NL_SIM_STREAM_MAIN ? "main" : "sub");
+                nl__sim_kind_name(sub->kind));
         nl__sim_stream_unsubscribe(sub);
     }
     reply_empty(c, h, NL_BC_RESP_OK);

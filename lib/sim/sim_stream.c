@@ -487,8 +487,7 @@ static nl__sim_stream *stream_start(nl_sim *sim, unsigned channel, int kind, int
     s->enc = e;
     nl_list_init(&s->subs);
     nl_timer_init(&s->timer, on_stream_timer, s);
-    snprintf(s->who, sizeof s->who, "sim stream %u/%s", channel,
-             kind == NL_SIM_STREAM_MAIN ? "main" : "sub");
+    snprintf(s->who, sizeof s->who, "sim stream %u/%s", channel, nl__sim_kind_name(kind));
 
     e->vcfg.codec = cfg->codec == NL_SIM_VIDEO_H265 ? AV_CODEC_ID_HEVC : AV_CODEC_ID_H264;
     e->vcfg.width = (int)sc->width;
@@ -578,6 +577,12 @@ void nl__sim_streams_stop_all(nl_sim *sim)
         }
         stream_free(s);
     }
+}
+
+const char *nl__sim_kind_name(int kind)
+{
+    static const char *const names[NL_SIM_STREAM_KINDS] = {"main", "sub", "extern"};
+    return kind >= 0 && kind < NL_SIM_STREAM_KINDS ? names[kind] : "?";
 }
 
 int nl__sim_stream_info(const nl_sim *sim, int kind, uint8_t out[32])

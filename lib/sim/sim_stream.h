@@ -45,6 +45,9 @@ void nl__sim_stream_unsubscribe(nl__sim_sub *sub);
  * for nl_sim_destroy). Subscriptions still attached are detached. */
 void nl__sim_streams_stop_all(nl_sim *sim);
 
+/* "main", "sub", "extern" (logs), "?" for anything else. */
+const char *nl__sim_kind_name(int kind);
+
 /* The 32-byte InfoV2 packet a start reply carries for this stream kind. */
 int nl__sim_stream_info(const nl_sim *sim, int kind, uint8_t out[32]);
 

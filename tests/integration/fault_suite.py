@@ -14,8 +14,7 @@ Camera faults:  refused; at login a fake camera that closes mid-reply
   big-length (the simulator's fault modes); media-len-huge/-4m (a proxy sets
   one BcMedia video size field to 2 GiB / 4 MiB - 64); wrong-password;
   restart (new nonce and clock); clock-jump (32-bit wrap); stream-stall
-  (main and sub on one connection, only one of them stalls; the simulator
-  has no third, extern, stream).
+  (main, sub and extern on one connection, only one of the three stalls).
 Hostile viewers: never-send, slowloris (1 byte/s), never-read (4 KiB
   receive buffer), half-close after PLAY, RST mid-frame (SO_LINGER 0),
   burst (500 connects with max_clients 20, plus sessions beyond it),
@@ -86,8 +85,8 @@ failures = []
 sims = []
 
 
-def sim(name, *args):
-    s = T.Sim(name, "--cheap", *args, password=CAM_PW)
+def sim(name, *args, extern=None):
+    s = T.Sim(name, "--cheap", *args, password=CAM_PW, extern=extern)
     sims.append(s)
     return s
 
@@ -162,7 +161,7 @@ class Proxy:
              (the serve side sees the link die in the middle of a message)
       stall1 camera messages 3 (media) correlated with the first stream
              start request (the last stream started) are no longer forwarded:
-             one stream stalls, the other one on the same connection goes on.
+             one stream stalls, the others on the same connection go on.
       len:N  the size field of the next BcMedia H.264 video header in the
              camera's media (bytes 8..11 after "00dcH264") is set to N.
     Later connections are forwarded untouched."""
@@ -646,14 +645,24 @@ def act_clock_jump(scene):
     return f"clock jump + wrap: {len(fr)} frames, largest RTP step {worst * 1000:.0f} ms"
 
 
+STALL_PATHS = ("main", "sub", "extern")
+
+
 def act_stream_stall(scene):
-    """main and sub of one camera on one connection; only the first started
-    stream stalls (the proxy drops its media)."""
-    vm = open_viewer(scene.serve, "/bad/main", scene.auth)
-    vs = open_viewer(scene.serve, "/bad/sub", scene.auth)
-    scene.keep += [vm, vs]
+    """main, sub and extern of one camera on one connection (stream: all);
+    the proxy drops the media of one of them (the last one started). The
+    other two keep playing until the stall is detected; the camera session
+    is one connection, so the stall_timeout (2 s) then reconnects it
+    (current design) and all three resume."""
+    vs = {k: open_viewer(scene.serve, f"/bad/{k}", scene.auth) for k in STALL_PATHS}
+    scene.keep += list(vs.values())
     proxy = scene.keep_fake
-    time.sleep(1.5)
+    end = time.monotonic() + 15
+    while min(len(v.frames) for v in vs.values()) < 5 and time.monotonic() < end:
+        time.sleep(0.1)
+    got = {k: len(v.frames) for k, v in vs.items()}
+    check(min(got.values()) >= 5, f"not all three streams play before the fault: {got}")
+    rc0 = reconnects(scene)
     proxy.arm()
     end = time.monotonic() + 10
     while proxy.fault_at is None and time.monotonic() < end:
@@ -661,19 +670,33 @@ def act_stream_stall(scene):
     check(proxy.fault_at is not None, "the proxy never stalled a stream")
     time.sleep(7)
     fa = proxy.fault_at
-    gm, _ = outage(vm, fa - 1)
-    gs, _ = outage(vs, fa - 1)
-    stalled, other = (vm, vs) if gm >= gs else (vs, vm)
-    which = "main" if stalled is vm else "sub"
-    # Before the stall timeout (2 s) the other stream kept playing.
-    other_frames = [f for f in other.frames if fa + 0.2 <= f[0] <= fa + 1.5]
-    check(other_frames, f"the {which} stall stopped the other stream at once")
-    g = max(gm, gs)
-    check(0.8 < g <= 8, f"stalled stream silence {g:.2f} s")
-    check(stalled.frames[-1][0] > fa + g - 1, "the stalled stream did not come back")
+    gaps = {k: outage(v, fa - 1) for k, v in vs.items()}  # (largest silence, when it ended)
+    which = max(gaps, key=lambda k: gaps[k][0])
+    g, g_end = gaps[which]
+    others = [k for k in STALL_PATHS if k != which]
+    rc = reconnects(scene) - rc0
+    # Until the stall timeout (2 s) the other two kept playing.
+    early = {k: len([f for f in vs[k].frames if fa + 0.2 <= f[0] <= fa + 1.5]) for k in others}
+    print(f"  cam-stream-stall: {which} stalled at +0 s (proxy); frames of the others in "
+          f"+0.2..+1.5 s: {early}; largest silences "
+          + ", ".join(f"{k} {gaps[k][0]:.2f} s" for k in STALL_PATHS)
+          + f"; camera reconnects {rc}")
+    for k in others:
+        check(early[k] >= 3, f"the {which} stall stopped {k} at once ({early[k]} frames in "
+                             f"+0.2..+1.5 s)")
+    check(0.8 < g <= 8, f"stalled stream ({which}) silence {g:.2f} s")
+    check(rc >= 1, f"no camera reconnect after the {which} stall ({rc})")
+    # All three resume after the reconnect.
+    now = time.monotonic()
+    for k, v in vs.items():
+        check(v.closed_at is None, f"{k} viewer disconnected: {v.error}")
+        check(v.frames and v.frames[-1][0] > now - 1.5, f"{k} did not resume")
     scene.recover = g
-    return (f"{which} stalled, other stream played {len(other_frames)} frames until the "
-            f"stall timeout; reconnect, silence {g:.2f} s")
+    return (f"3 streams (main+sub+extern) on one connection: {which} stalled, "
+            f"{' and '.join(f'{k} {early[k]}' for k in others)} frames in the 1.3 s before the "
+            f"stall timeout; {rc} reconnect(s) of the whole connection, {which} silent "
+            f"{g:.2f} s (others {', '.join(f'{gaps[k][0]:.2f}' for k in others)} s); "
+            f"all three resumed")
 
 
 # ---------------------------------------------------------------- hostile viewers
@@ -1260,8 +1283,9 @@ try:
     run("cam-restart", bad_yaml(s.port), act_restart)
     s = sim("jump", "--fault", "clock-jump:3")
     run("cam-clock-jump", bad_yaml(s.port), act_clock_jump)
-    proxy = Proxy(PLAIN.port, "stall1")
-    run("cam-stream-stall", bad_yaml(proxy.port, extra="stream: both\nstall_timeout: 2s"),
+    s = sim("three", extern="288x160@15")
+    proxy = Proxy(s.port, "stall1")
+    run("cam-stream-stall", bad_yaml(proxy.port, extra="stream: all\nstall_timeout: 2s"),
         with_fake(proxy, act_stream_stall))
 
     # hostile viewers

@@ -5,8 +5,9 @@ simulate` processes: different encryption levels, codecs and audio):
 
   * ffprobe pulls every main/sub path and every alias of every camera and
     finds the right codecs and size (AAC passed through, ADPCM converted to
-    G.711 mu-law); the extern paths (the simulator has
-    no extern stream) answer 503 at once, never hang;
+    G.711 mu-law); the extern paths (its simulators run with
+    `--extern off`, like the many models without one) answer 503 at once,
+    never hang;
   * GStreamer's rtspsrc decodes one path per camera;
   * 20 viewers on one stream while the camera reports exactly one active
     stream and one subscriber (the camera is asked once);

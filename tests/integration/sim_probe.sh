@@ -100,4 +100,23 @@ for i in 1 2 3; do
         "$WORK/probe$i" || { cat "$WORK/probe$i"; fail "probe $i stream line"; }
 done
 stop_sim
+
+# ---- the third (extern) stream: listed, and streamed next to main and sub
+start_sim --main 640x360@20 --sub 320x180@15 --extern 448x256@12 --bitrate 1500,300,600
+timeout 30 "$NL_CLI" probe --address "127.0.0.1:$PORT" --stream main,sub,extern --seconds 2 \
+    >"$WORK/probe" 2>&1 || { cat "$WORK/probe"; fail "probe main,sub,extern"; }
+cat "$WORK/probe"
+grep -q "^camera lists extern stream: 448x256 @ 12 fps, 600 kbit/s" "$WORK/probe" ||
+    fail "extern not in the stream table"
+grep -q "^stream extern: H264 448x256, .* 12.00 fps, .*strictly increasing" "$WORK/probe" ||
+    fail "extern stream line"
+grep -q "^stream main: H264 640x360, .* 20.00 fps" "$WORK/probe" || fail "main next to extern"
+stop_sim
+# ... and a camera without it (--extern off): not listed, probe reports the failure
+start_sim --extern off
+timeout 30 "$NL_CLI" probe --address "127.0.0.1:$PORT" --stream extern --seconds 1 \
+    >"$WORK/probe" 2>&1
+[ $? -ne 0 ] || { cat "$WORK/probe"; fail "extern on a camera without it must fail"; }
+! grep -q "camera lists extern" "$WORK/probe" || fail "extern listed although off"
+stop_sim
 echo "PASS"

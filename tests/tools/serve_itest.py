@@ -108,11 +108,14 @@ class Proc:
 
 
 class Sim(Proc):
-    """`neolink-cli simulate` on a free port (or the given one)."""
+    """`neolink-cli simulate` on a free port (or the given one). Without
+    `extern` ("WxH@FPS") the camera has no extern stream (--extern off), as
+    many real models: its extern paths answer 503."""
 
-    def __init__(self, name, *args, port=0, password="", status=False):
+    def __init__(self, name, *args, port=0, password="", status=False, extern=None):
         cmd = [CLI, "simulate", "--listen", f"127.0.0.1:{port}", "--main", "320x240@25",
-               "--sub", "256x144@15", "--gop", "1", "--bitrate", "300,150", "--log-level", "info"]
+               "--sub", "256x144@15", "--extern", extern or "off", "--gop", "1",
+               "--bitrate", "300,150,200", "--log-level", "info"]
         if password:
             cmd += ["--password", password]
         if status:
@@ -129,9 +132,12 @@ class Sim(Proc):
             lines = [l for l in self.lines[after:] if l.startswith("sim:")]
         if not lines:
             return None
-        m = re.search(r"streams (\d+) \(main (\d+) sub (\d+)\) viewers (\d+)", lines[-1])
+        # "extern N" is printed only while an extern stream is encoded.
+        m = re.search(r"streams (\d+) \(main (\d+) sub (\d+)(?: extern (\d+))?\) viewers (\d+)",
+                      lines[-1])
         return {"streams": int(m.group(1)), "main": int(m.group(2)), "sub": int(m.group(3)),
-                "viewers": int(m.group(4)), "line": lines[-1]} if m else None
+                "extern": int(m.group(4) or 0), "viewers": int(m.group(5)),
+                "line": lines[-1]} if m else None
 
 
 def write_config(name, text):

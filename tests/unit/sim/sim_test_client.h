@@ -78,6 +78,7 @@ static inline void th_config(nl_sim_config *cfg)
     cfg->audio = NL_SIM_AUDIO_NONE;
     cfg->stream[NL_SIM_STREAM_MAIN] = (nl_sim_stream_config){320, 240, 15, 400};
     cfg->stream[NL_SIM_STREAM_SUB] = (nl_sim_stream_config){256, 144, 10, 100};
+    cfg->stream[NL_SIM_STREAM_EXTERN] = (nl_sim_stream_config){288, 160, 12, 200};
     cfg->gop_ms = 1000;
     cfg->motion_interval_ms = 200;
 }

@@ -30,6 +30,10 @@ static void test_defaults(void)
     NL_ASSERT_EQ(c.stream[NL_SIM_STREAM_SUB].width, 640);
     NL_ASSERT_EQ(c.stream[NL_SIM_STREAM_SUB].height, 360);
     NL_ASSERT_EQ(c.stream[NL_SIM_STREAM_SUB].fps, 15);
+    NL_ASSERT_EQ(c.stream[NL_SIM_STREAM_EXTERN].width, 896);
+    NL_ASSERT_EQ(c.stream[NL_SIM_STREAM_EXTERN].height, 512);
+    NL_ASSERT_EQ(c.stream[NL_SIM_STREAM_EXTERN].fps, 15);
+    NL_ASSERT_EQ(c.stream[NL_SIM_STREAM_EXTERN].bitrate_kbps, 1024);
     NL_ASSERT_EQ(c.gop_ms, 2000);
     NL_ASSERT_EQ(c.nfaults, 0);
 }
@@ -96,6 +100,17 @@ static void test_create_errors(void)
     th_config(&c);
     c.stream[NL_SIM_STREAM_MAIN].fps = 0;
     NL_ASSERT_EQ(nl_sim_create(&sim, ctx, loop, &c), NL_ECONFIG);
+    th_config(&c);
+    c.stream[NL_SIM_STREAM_EXTERN].height = 4100;
+    NL_ASSERT_EQ(nl_sim_create(&sim, ctx, loop, &c), NL_ECONFIG);
+    th_config(&c);
+    c.stream[NL_SIM_STREAM_MAIN].width = 0; /* only extern may be absent */
+    NL_ASSERT_EQ(nl_sim_create(&sim, ctx, loop, &c), NL_ECONFIG);
+    th_config(&c);
+    c.stream[NL_SIM_STREAM_EXTERN].width = 0; /* a camera without extern: fine */
+    NL_ASSERT_OK(nl_sim_create(&sim, ctx, loop, &c));
+    nl_sim_destroy(&sim);
+    NL_ASSERT(sim == NULL);
     th_config(&c);
     c.encryption = (nl_sim_encryption)7;
     NL_ASSERT_EQ(nl_sim_create(&sim, ctx, loop, &c), NL_ECONFIG);

@@ -41,10 +41,13 @@ static void test_levels(void)
             NL_ASSERT_EQ(di.channel_num, 1);
             NL_ASSERT_EQ(di.width, 320);
             NL_ASSERT_EQ(di.height, 240);
-            NL_ASSERT_EQ(di.streams.count, 2);
+            NL_ASSERT_EQ(di.streams.count, 3);
             NL_ASSERT_STREQ(di.streams.t[1].type, "subStream");
             NL_ASSERT_EQ(di.streams.t[1].width, 256);
             NL_ASSERT_EQ(di.streams.t[1].height, 144);
+            NL_ASSERT_STREQ(di.streams.t[2].type, "externStream");
+            NL_ASSERT_EQ(di.streams.t[2].width, 288);
+            NL_ASSERT_EQ(di.streams.t[2].height, 160);
             NL_ASSERT(strlen(c.nonce) == 16);
 
             /* First request after login: enciphered with the new scheme. */
@@ -195,10 +198,15 @@ static void test_requests(void)
     ask(&c, NL_BC_MSG_STREAM_INFO_LIST, 200);
     nl_bc_stream_info_list sl;
     NL_ASSERT_OK(nl_bc_parse_stream_info_list(tc_xml(&c), &sl));
-    NL_ASSERT_EQ(sl.count, 2);
+    NL_ASSERT_EQ(sl.count, 3);
     NL_ASSERT_STREQ(sl.t[0].type, "mainStream");
     NL_ASSERT_EQ(sl.t[0].width, 320);
     NL_ASSERT_EQ(sl.t[0].framerate, 15);
+    NL_ASSERT_STREQ(sl.t[2].type, "externStream");
+    NL_ASSERT_EQ(sl.t[2].width, 288);
+    NL_ASSERT_EQ(sl.t[2].height, 160);
+    NL_ASSERT_EQ(sl.t[2].framerate, 12);
+    NL_ASSERT_EQ(sl.t[2].bitrate, 200);
 
     ask(&c, NL_BC_MSG_UID, 200);
     char uid[NL_BC_NAME_MAX];

@@ -4,7 +4,8 @@
  * frame apart, frames that lib/media demuxes and libavcodec decodes (with
  * the synthesizer's counter counting up), AAC and ADPCM audio, full-AES
  * media with encryptLen, stop (4), one encoder shared by several viewers,
- * viewers joining mid-stream starting at a key frame, several channels. */
+ * viewers joining mid-stream starting at a key frame, several channels,
+ * main + sub + extern on one connection. */
 #include "sim_test_media.h"
 
 static void test_sub_h264_aac(void)
@@ -208,11 +209,138 @@ static void test_shared_streams(void)
     th_stop(&h);
 }
 
+/* Receives the connection's messages and hands each stream its own ones
+ * (tm_run would throw the other streams' frames away) until every stream
+ * saw `video` video packets or timeout_ms passed. */
+static void run_streams(tclient *c, tmedia *m, int n, int video, int timeout_ms)
+{
+    uint64_t end = th_now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        int done = 1;
+        for (int i = 0; i < n; i++)
+            done &= m[i].video >= video;
+        uint64_t now = th_now_ms();
+        if (done || now >= end || tc_recv(c, (int)(end - now)) <= 0)
+            return;
+        for (int i = 0; i < n; i++) {
+            if (c->msg.hdr.msg_id != NL_BC_MSG_VIDEO || c->msg.hdr.corr != m[i].corr)
+                continue;
+            NL_ASSERT_EQ(c->msg.hdr.response_code, 200);
+            tm_feed(&m[i], c);
+            m[i].got_reply = 1;
+        }
+    }
+}
+
+/* The third ("extern") stream: an externStream Preview gets its own
+ * encoder at the configured size, listed in the stream table, and it runs
+ * next to main and sub on the same connection, each with its own frames. */
+static void test_extern_three_on_one_conn(void)
+{
+    nl_sim_config cfg;
+    th_config(&cfg);
+    sim_harness h;
+    th_start(&h, &cfg);
+    tclient c;
+    tc_open(&c, h.port);
+    NL_ASSERT_EQ(tc_login(&c, NL_BC_ENC_AES, 0, "admin", ""), 200);
+
+    tmedia m[3]; /* indexed by kind */
+    tm_init(&m[NL_SIM_STREAM_EXTERN], tc_start(&c, 0, NL_BC_STREAM_EXTERN), AV_CODEC_ID_H264);
+    m[NL_SIM_STREAM_EXTERN].ts_step = 83333; /* 12 fps */
+    NL_ASSERT_EQ(tm_run(&m[NL_SIM_STREAM_EXTERN], &c, 8, 10000), 8);
+    tmedia *x = &m[NL_SIM_STREAM_EXTERN];
+    NL_ASSERT_EQ(x->info.width, 288);
+    NL_ASSERT_EQ(x->info.height, 160);
+    NL_ASSERT_EQ(x->info.fps, 12);
+    NL_ASSERT_EQ(x->first_key_index, 0);
+    NL_ASSERT(x->decoded >= 6);
+    NL_ASSERT_EQ(x->dec_w, 288);
+    NL_ASSERT_EQ(x->dec_h, 160);
+    NL_ASSERT(x->counter_ok >= 6);
+    NL_ASSERT_EQ(x->counter_bad, 0);
+    NL_ASSERT_EQ(x->ts_steps_bad, 0);
+    nl_sim_stats st = th_stats(&h);
+    NL_ASSERT_EQ(st.streams_active, 1);
+    NL_ASSERT_EQ(st.streams_by_kind[NL_SIM_STREAM_EXTERN], 1);
+    NL_ASSERT_EQ(st.streams_by_kind[NL_SIM_STREAM_MAIN] + st.streams_by_kind[NL_SIM_STREAM_SUB], 0);
+
+    /* main and sub join on the same connection; all three keep flowing. */
+    tm_init(&m[NL_SIM_STREAM_MAIN], tc_start(&c, 0, NL_BC_STREAM_MAIN), AV_CODEC_ID_H264);
+    tm_init(&m[NL_SIM_STREAM_SUB], tc_start(&c, 0, NL_BC_STREAM_SUB), AV_CODEC_ID_H264);
+    run_streams(&c, m, 3, 8 + 8, 15000);
+    static const int want_w[3] = {320, 256, 288}, want_h[3] = {240, 144, 160};
+    for (int k = 0; k < 3; k++) {
+        printf("kind %d: %d video, %dx%d decoded %d counter ok %d bad %d\n", k, m[k].video,
+               m[k].dec_w, m[k].dec_h, m[k].decoded, m[k].counter_ok, m[k].counter_bad);
+        NL_ASSERT(m[k].video >= 16);
+        NL_ASSERT_EQ((int)m[k].info.width, want_w[k]);
+        NL_ASSERT_EQ((int)m[k].info.height, want_h[k]);
+        NL_ASSERT_EQ(m[k].dec_w, want_w[k]);
+        NL_ASSERT_EQ(m[k].dec_h, want_h[k]);
+        NL_ASSERT_EQ(m[k].counter_bad, 0);
+    }
+    st = th_stats(&h);
+    NL_ASSERT_EQ(st.streams_active, 3);
+    for (int k = 0; k < NL_SIM_STREAM_KINDS; k++)
+        NL_ASSERT_EQ(st.streams_by_kind[k], 1);
+    NL_ASSERT_EQ(st.viewers, 3);
+    char line[256];
+    nl_sim_status_line(h.sim, line, sizeof line);
+    NL_ASSERT(strstr(line, "(main 1 sub 1 extern 1)") != NULL);
+
+    /* Stopping extern leaves main and sub running. */
+    tc_stop(&c, m[NL_SIM_STREAM_EXTERN].corr, 0, NL_BC_STREAM_EXTERN);
+    TH_WAIT_STATS(&h, st, 3000, st.streams_by_kind[NL_SIM_STREAM_EXTERN] == 0);
+    NL_ASSERT_EQ(st.streams_by_kind[NL_SIM_STREAM_EXTERN], 0);
+    NL_ASSERT_EQ(st.streams_active, 2);
+    for (int k = 0; k < 3; k++)
+        tm_free(&m[k]);
+    tc_close(&c);
+    TH_WAIT_STATS(&h, st, 2000, st.streams_active == 0);
+    NL_ASSERT_EQ(st.streams_active, 0);
+    th_stop(&h);
+}
+
+/* extern width 0: a camera without the third stream. It is not listed
+ * and its Preview gets 400, while main and sub work as usual. */
+static void test_no_extern(void)
+{
+    nl_sim_config cfg;
+    th_config(&cfg);
+    cfg.stream[NL_SIM_STREAM_EXTERN].width = 0;
+    sim_harness h;
+    th_start(&h, &cfg);
+    tclient c;
+    tc_open(&c, h.port);
+    NL_ASSERT_EQ(tc_login(&c, NL_BC_ENC_AES, 0, "admin", ""), 200);
+    nl_bc_device_info di; /* the login reply's stream table: main and sub only */
+    NL_ASSERT_OK(nl_bc_parse_device_info(tc_xml(&c), &di));
+    NL_ASSERT_EQ(di.streams.count, 2);
+    NL_ASSERT_STREQ(di.streams.t[1].type, "subStream");
+    uint32_t x = tc_start(&c, 0, NL_BC_STREAM_EXTERN);
+    NL_ASSERT_EQ(tc_expect_corr(&c, NL_BC_MSG_VIDEO, x, 3000), 1);
+    NL_ASSERT_EQ(c.msg.hdr.response_code, 400);
+    NL_ASSERT_EQ(c.msg.hdr.body_len, 0);
+    tmedia m;
+    tm_init(&m, tc_start(&c, 0, NL_BC_STREAM_SUB), AV_CODEC_ID_H264);
+    NL_ASSERT_EQ(tm_run(&m, &c, 3, 5000), 3);
+    NL_ASSERT_EQ(m.info.width, 256);
+    nl_sim_stats st = th_stats(&h);
+    NL_ASSERT_EQ(st.streams_active, 1);
+    NL_ASSERT_EQ(st.streams_by_kind[NL_SIM_STREAM_EXTERN], 0);
+    tm_free(&m);
+    tc_close(&c);
+    th_stop(&h);
+}
+
 int main(void)
 {
     NL_RUN(test_sub_h264_aac);
     NL_RUN(test_main_h265_chunks);
     NL_RUN(test_fullaes_adpcm);
     NL_RUN(test_shared_streams);
+    NL_RUN(test_extern_three_on_one_conn);
+    NL_RUN(test_no_extern);
     NL_DONE();
 }
