@@ -227,6 +227,11 @@ static bool start_from_cache(nl__rtsp_session *s, uint64_t now)
     if (!m->gop_cache || !m->gop_valid || m->gop_len == 0)
         return false;
     uint64_t delay = now - m->gop[0].arrival;
+    /* A cache the source stopped feeding (an on-demand stream that was off)
+     * or one that reaches too far back would put this client that far
+     * behind live for its whole life: wait for a fresh keyframe instead. */
+    if (now - m->last_push > NL_GOP_STALE_NS || delay > NL_GOP_MAX_DELAY_NS)
+        return false;
     for (uint32_t i = 0; i < m->gop_len; i++) {
         const nl__gop_entry *e = &m->gop[i];
         if (!s->tracks[e->f->track].setup)

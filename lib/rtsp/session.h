@@ -30,6 +30,11 @@ typedef struct nl__rtsp_conn nl__rtsp_conn;
 typedef struct nl__rtsp_session nl__rtsp_session;
 
 #define NL_RTSP_SESSION_ID_LEN 16
+/* The GOP cache starts a client only when the mount got a frame within
+ * NL_GOP_STALE_NS and its keyframe arrived at most NL_GOP_MAX_DELAY_NS ago:
+ * the replay puts the client that far behind live for good. */
+#define NL_GOP_STALE_NS (2 * NL_NS_PER_S)
+#define NL_GOP_MAX_DELAY_NS (10 * NL_NS_PER_S)
 
 typedef enum nl__sess_state {
     NL__SESS_READY = 0, /* SETUP done, not playing (also after PAUSE) */

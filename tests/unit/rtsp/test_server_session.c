@@ -288,11 +288,58 @@ static void test_gop_cache(void)
     h_free(&h);
 }
 
+/* A GOP cache the source stopped feeding is not replayed: the client would
+ * stay that far behind live. PLAY waits for a fresh keyframe instead. */
+static void test_gop_cache_stale(void)
+{
+    harness h;
+    h_init(&h, NULL);
+    nl_fake_clock fc = {.now_ns = nl_time_mono_ns() + 10 * NL_NS_PER_S};
+    nl_loop_set_clock(h.loop, nl_fake_clock_read, &fc);
+    nl_loop_run_once(h.loop, 0);
+    nl_rtsp_mount_config mc = {.gop_cache = true};
+    nl_rtsp_mount *cam = h_mount(&h, "cam", false, &mc);
+    h.key_every = 100;
+    for (int i = 0; i < 3; i++) {
+        h_push(&h, cam);
+        fc.now_ns += 40 * NL_NS_PER_MS;
+        nl_loop_run_once(h.loop, 0);
+    }
+    fc.now_ns += NL_GOP_STALE_NS + NL_NS_PER_S; /* the source went quiet */
+    nl_loop_run_once(h.loop, 0);
+    int fd = h_connect(&h);
+    h_rx rx = {0};
+    NL_ASSERT_EQ(
+        h_req(
+            &h, fd, &rx,
+            "SETUP " URL("cam/streamid=0") " RTSP/1.0\r\nCSeq: 1\r\n"
+                                           "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n",
+            rep, sizeof rep, NULL),
+        200);
+    char sess[32], play[256];
+    h_header(rep, "Session", sess, sizeof sess);
+    sess[16] = '\0';
+    snprintf(play, sizeof play, "PLAY " URL("cam/") " RTSP/1.0\r\nCSeq: 2\r\nSession: %s\r\n\r\n",
+             sess);
+    NL_ASSERT(write(fd, play, strlen(play)) == (ssize_t)strlen(play));
+    for (int i = 0; i < 20; i++)
+        h_pump(&h, fd, &rx, NULL);
+    NL_ASSERT_EQ(rx.len, 0); /* not answered from the stale cache */
+    h.key_every = 1;         /* the next frame is a keyframe */
+    h_push(&h, cam);
+    for (int i = 0; i < 20; i++)
+        h_pump(&h, fd, &rx, NULL);
+    NL_ASSERT(rx.len > 12 && !memcmp(rx.buf, "RTSP/1.0 200", 12));
+    close(fd);
+    h_free(&h);
+}
+
 int main(void)
 {
     NL_RUN(test_pure_deadline);
     NL_RUN(test_expiry_fake_clock);
     NL_RUN(test_graceful_stop);
     NL_RUN(test_gop_cache);
+    NL_RUN(test_gop_cache_stale);
     NL_DONE();
 }
