@@ -105,7 +105,8 @@ raw() { # $1: output file; the rest: more rtsp_rawwriter arguments
     pid=$!
     for _ in $(seq 100); do grep -q '^PORT' "$out" 2>/dev/null && break; sleep 0.05; done
     port=$(awk '/^PORT/{print $2}' "$out")
-    # it closes the connections when done, and the reader stops then
+    # it closes the connections when done, and the reader stops then (within
+    # 0.1 s: the duration is only an upper bound)
     "$TOOLS/rtsp_reader" "rtsp://127.0.0.1:$port/cam" --clients "$N" --duration $((HALF + 70)) \
         >"$out.reader"
     wait $pid

@@ -20,6 +20,10 @@
  * takes over part of the sender's kernel work (the transmit happens when
  * it acknowledges), so the reader must be the same for both.
  *
+ * A client whose SETUP asks for UDP (client_port=) gets the frames' RTP
+ * packets by sendto() from one UDP socket instead: one call per packet per
+ * client, like the server's UDP path.
+ *
  * Also prints how long each frame's round of sends took (p50, p99, max):
  * the least added latency a single thread can have for that fan-out. */
 #include <arpa/inet.h>
@@ -41,6 +45,10 @@
 
 static atomic_int done;
 static int ep;
+/* --rtsp: per client, its RTP address when it asked for UDP (port 0: TCP),
+ * and the one UDP socket they are all sent from. */
+static struct sockaddr_in *udp_dst;
+static int udp_fd = -1;
 
 static void *drain(void *arg)
 {
@@ -175,8 +183,18 @@ static int *serve_rtsp(int n, int *playing)
     size_t *len = calloc((size_t)n, sizeof *len);
     bool *play = calloc((size_t)n, sizeof *play);
     int *fds = calloc((size_t)n, sizeof *fds);
-    if (!pf || !in || !len || !play || !fds)
+    udp_dst = calloc((size_t)n, sizeof *udp_dst);
+    if (!pf || !in || !len || !play || !fds || !udp_dst)
         fail("out of memory");
+    udp_fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in ua = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &ua.sin_addr);
+    socklen_t ul = sizeof ua;
+    if (bind(udp_fd, (struct sockaddr *)&ua, sizeof ua) < 0)
+        fail("cannot bind UDP");
+    getsockname(udp_fd, (struct sockaddr *)&ua, &ul);
+    int sndbuf = 4 << 20;
+    setsockopt(udp_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     int nconn = 0;
     *playing = 0;
     static const char sdp[] = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=raw\r\nc=IN IP4 127.0.0.1\r\n"
@@ -212,7 +230,18 @@ static int *serve_rtsp(int n, int *playing)
                                  "RTSP/1.0 200 OK\r\nCSeq: %d\r\nContent-Type: application/sdp\r\n"
                                  "Content-Length: %zu\r\n\r\n%s",
                                  cseq, sizeof sdp - 1, sdp);
-                else if (strncmp(in[i], "SETUP", 5) == 0)
+                else if (strncmp(in[i], "SETUP", 5) == 0 && strstr(in[i], "client_port=") &&
+                         strstr(in[i], "client_port=") < e) {
+                    int cp = atoi(strstr(in[i], "client_port=") + 12);
+                    udp_dst[i] = (struct sockaddr_in){.sin_family = AF_INET,
+                                                      .sin_port = htons((uint16_t)cp)};
+                    inet_pton(AF_INET, "127.0.0.1", &udp_dst[i].sin_addr);
+                    k = snprintf(rep, sizeof rep,
+                                 "RTSP/1.0 200 OK\r\nCSeq: %d\r\nTransport: RTP/AVP;unicast;"
+                                 "client_port=%d-%d;server_port=%u-%u\r\nSession: 1\r\n\r\n",
+                                 cseq, cp, cp + 1, (unsigned)ntohs(ua.sin_port),
+                                 (unsigned)ntohs(ua.sin_port));
+                } else if (strncmp(in[i], "SETUP", 5) == 0)
                     k = snprintf(rep, sizeof rep,
                                  "RTSP/1.0 200 OK\r\nCSeq: %d\r\nTransport: RTP/AVP/TCP;unicast;"
                                  "interleaved=0-1\r\nSession: 1\r\n\r\n",
@@ -242,6 +271,27 @@ static int *serve_rtsp(int n, int *playing)
     free(len);
     free(play);
     return fds;
+}
+
+/* Sends the RTP packets (channel 0) of one '$'-framed frame to a UDP
+ * client, one sendto() each; returns the bytes sent. */
+static unsigned long long send_udp(const uint8_t *buf, size_t frame, const struct sockaddr_in *to)
+{
+    unsigned long long sent = 0;
+    size_t off = 0;
+    while (off + 4 <= frame && buf[off] == '$') {
+        size_t plen = (size_t)buf[off + 2] << 8 | buf[off + 3];
+        if (off + 4 + plen > frame)
+            break;
+        if (buf[off + 1] == 0) {
+            ssize_t w = sendto(udp_fd, buf + off + 4, plen, MSG_DONTWAIT, (const void *)to,
+                               sizeof *to);
+            if (w > 0)
+                sent += (unsigned long long)w;
+        }
+        off += 4 + plen;
+    }
+    return sent;
 }
 
 /* The drain mode's N socket pairs; returns the sending ends. */
@@ -348,6 +398,10 @@ int main(int argc, char **argv)
         for (int i = 0; i < n; i++) {
             if (wfd[i] < 0)
                 continue;
+            if (udp_dst && udp_dst[i].sin_port) {
+                bytes += send_udp(buf, frame, &udp_dst[i]);
+                continue;
+            }
             ssize_t w = send(wfd[i], buf, frame, MSG_NOSIGNAL | MSG_DONTWAIT);
             if (w > 0)
                 bytes += (unsigned long long)w;
@@ -373,7 +427,7 @@ int main(int argc, char **argv)
                           r0.ru_stime.tv_usec) /
                      1e6;
     qsort(round_s, (size_t)nframes, sizeof *round_s, cmp_double);
-    printf("rawwriter clients=%d playing=%d seconds=%d bytes=%llu cpu_s=%.3f round_p50_us=%.0f "
+    printf("rawwriter clients=%d playing=%d seconds=%d bytes=%llu cpu_s=%.6f round_p50_us=%.0f "
            "round_p99_us=%.0f round_max_us=%.0f\n",
            n, playing, duration, bytes, cpu, round_s[nframes / 2] * 1e6,
            round_s[(size_t)((double)nframes * 0.99)] * 1e6, round_s[nframes - 1] * 1e6);
@@ -383,5 +437,8 @@ int main(int argc, char **argv)
     if (sizes != &biggest)
         free(sizes);
     free(wfd);
+    free(udp_dst);
+    if (udp_fd >= 0)
+        close(udp_fd);
     return 0;
 }

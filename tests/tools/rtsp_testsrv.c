@@ -18,13 +18,19 @@
  *     --duration S       exit after S seconds (default: until SIGTERM/SIGINT)
  *     --log LEVEL        error|warn|info|debug|trace (stderr, timestamped)
  *     --heap-stats       count the library's heap (its allocator hook); SIGUSR1
- *                        then prints "HEAP bytes=B allocs=N" (live) on stdout
- * SIGUSR1 also prints "PUSH n=.. p50_us=.. p99_us=.. max_us=..": how long
- * nl_rtsp_mount_push() took for the video frames pushed since the last
+ *                        then prints "HEAP bytes=B allocs=N calls=C frames=F":
+ *                        live bytes and blocks, allocations made through the
+ *                        hook so far, video frames pushed so far
+ * SIGUSR1 also prints "PUSH n=.. p50_us=.. p99_us=.. max_us=.. allocs=..": how
+ * long nl_rtsp_mount_push() took for the video frames pushed since the last
  * SIGUSR2 (or the start): the time from a frame's arrival until the last
- * client that keeps up has it in its socket (the fan-out's added latency).
+ * client that keeps up has it in its socket (the fan-out's added latency);
+ * allocs: heap allocations of any kind (libav's too) made inside those
+ * pushes, -1 unless tests/bench/alloc_count.so is preloaded (its
+ * nlbench_allocs_thread() is looked up with dlsym).
  * On exit (signal or duration) it stops the server gracefully and prints one
  * "mount ..." line per mount and one "client ..." line per client. */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -80,11 +86,12 @@ static struct {
  * allocator (what a viewer costs in userspace, independent of how much
  * freed memory the C library keeps resident). Atomics: frames may be
  * released on other threads. */
-static atomic_long heap_bytes, heap_blocks;
+static atomic_long heap_bytes, heap_blocks, heap_calls;
 
 static void *count_malloc(void *ud, size_t n)
 {
     void *p = malloc(n);
+    atomic_fetch_add(&heap_calls, 1);
     if (p) {
         atomic_fetch_add(&heap_bytes, (long)malloc_usable_size(p));
         atomic_fetch_add(&heap_blocks, 1);
@@ -96,6 +103,7 @@ static void *count_realloc(void *ud, void *p, size_t n)
 {
     size_t old = p ? malloc_usable_size(p) : 0;
     void *q = realloc(p, n);
+    atomic_fetch_add(&heap_calls, 1);
     if (q) {
         atomic_fetch_add(&heap_bytes, (long)malloc_usable_size(q) - (long)old);
         if (!p)
@@ -117,7 +125,10 @@ static void count_free(void *ud, void *p)
  * takes anything longer). */
 #define PUSH_BUCKETS 10000
 static uint32_t push_hist[PUSH_BUCKETS];
-static uint64_t push_n, push_max_ns;
+static uint64_t push_n, push_max_ns, frames_pushed;
+/* The benchmark's allocation counter (alloc_count.so), when preloaded. */
+static long (*thread_allocs)(void);
+static long push_allocs;
 
 static uint64_t mono_ns(void)
 {
@@ -230,9 +241,13 @@ static void on_tick(nl_timer *t)
                 break;
             if (v_due && (!a_due || s->vpkt->pts <= s->apkt->pts)) {
                 if (s->m) {
+                    long a0 = thread_allocs ? thread_allocs() : 0;
                     uint64_t t0 = mono_ns();
                     nl_rtsp_mount_push(s->m, 0, s->vpkt);
                     push_note(mono_ns() - t0);
+                    if (thread_allocs)
+                        push_allocs += thread_allocs() - a0;
+                    frames_pushed++;
                 }
                 av_packet_unref(s->vpkt);
                 int rc = nl_synth_video_next(s->v, s->vpkt);
@@ -399,15 +414,17 @@ static void on_signal(nl_io *io, unsigned ev)
     bool stop = false;
     while (read(io->fd, &si, sizeof si) == (ssize_t)sizeof si) {
         if (si.ssi_signo == SIGUSR1) {
-            printf("HEAP bytes=%ld allocs=%ld\n", atomic_load(&heap_bytes),
-                   atomic_load(&heap_blocks));
-            printf("PUSH n=%llu p50_us=%u p99_us=%u max_us=%llu\n", (unsigned long long)push_n,
-                   push_quantile(0.5), push_quantile(0.99),
-                   (unsigned long long)(push_max_ns / 1000));
+            printf("HEAP bytes=%ld allocs=%ld calls=%ld frames=%llu\n", atomic_load(&heap_bytes),
+                   atomic_load(&heap_blocks), atomic_load(&heap_calls),
+                   (unsigned long long)frames_pushed);
+            printf("PUSH n=%llu p50_us=%u p99_us=%u max_us=%llu allocs=%ld\n",
+                   (unsigned long long)push_n, push_quantile(0.5), push_quantile(0.99),
+                   (unsigned long long)(push_max_ns / 1000), thread_allocs ? push_allocs : -1L);
             fflush(stdout);
         } else if (si.ssi_signo == SIGUSR2) {
             memset(push_hist, 0, sizeof push_hist);
             push_n = push_max_ns = 0;
+            push_allocs = 0;
         } else {
             stop = true;
         }
@@ -508,6 +525,7 @@ int main(int argc, char **argv)
     }
     if (g.nsrcs == 0)
         die("no mount given", NL_EINVAL);
+    *(void **)&thread_allocs = dlsym(RTLD_DEFAULT, "nlbench_allocs_thread");
     if (heap_stats) {
         /* Before the first libneolink allocation. */
         static const nl_allocator counting = {count_malloc, count_realloc, count_free, NULL};
