@@ -203,6 +203,23 @@ static void test_graceful_stop(void)
     h_free(&h);
 }
 
+/* SETUPs the video track of "cam" over TCP and writes the PLAY request
+ * for the new session into play. */
+static void setup_video(harness *h, int fd, h_rx *rx, char *play, size_t cap)
+{
+    NL_ASSERT_EQ(
+        h_req(
+            h, fd, rx,
+            "SETUP " URL("cam/streamid=0") " RTSP/1.0\r\nCSeq: 1\r\n"
+                                           "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n",
+            rep, sizeof rep, NULL),
+        200);
+    char sess[32];
+    h_header(rep, "Session", sess, sizeof sess);
+    sess[16] = '\0';
+    snprintf(play, cap, "PLAY " URL("cam/") " RTSP/1.0\r\nCSeq: 2\r\nSession: %s\r\n\r\n", sess);
+}
+
 /* The GOP cache: a new client starts at once at the last keyframe, and the
  * cached frames are replayed at their original pace. */
 static void test_gop_cache(void)
@@ -223,18 +240,8 @@ static void test_gop_cache(void)
     }
     int fd = h_connect(&h);
     h_rx rx = {0};
-    NL_ASSERT_EQ(
-        h_req(
-            &h, fd, &rx,
-            "SETUP " URL("cam/streamid=0") " RTSP/1.0\r\nCSeq: 1\r\n"
-                                           "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n",
-            rep, sizeof rep, NULL),
-        200);
-    char sess[32], play[256];
-    h_header(rep, "Session", sess, sizeof sess);
-    sess[16] = '\0';
-    snprintf(play, sizeof play, "PLAY " URL("cam/") " RTSP/1.0\r\nCSeq: 2\r\nSession: %s\r\n\r\n",
-             sess);
+    char play[256];
+    setup_video(&h, fd, &rx, play, sizeof play);
     /* answered without any new frame: the cache holds a keyframe */
     NL_ASSERT_EQ(h_req(&h, fd, &rx, play, rep, sizeof rep, NULL), 200);
     unsigned seq = 0, rtptime = 0;
@@ -309,18 +316,8 @@ static void test_gop_cache_stale(void)
     nl_loop_run_once(h.loop, 0);
     int fd = h_connect(&h);
     h_rx rx = {0};
-    NL_ASSERT_EQ(
-        h_req(
-            &h, fd, &rx,
-            "SETUP " URL("cam/streamid=0") " RTSP/1.0\r\nCSeq: 1\r\n"
-                                           "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n",
-            rep, sizeof rep, NULL),
-        200);
-    char sess[32], play[256];
-    h_header(rep, "Session", sess, sizeof sess);
-    sess[16] = '\0';
-    snprintf(play, sizeof play, "PLAY " URL("cam/") " RTSP/1.0\r\nCSeq: 2\r\nSession: %s\r\n\r\n",
-             sess);
+    char play[256];
+    setup_video(&h, fd, &rx, play, sizeof play);
     NL_ASSERT(write(fd, play, strlen(play)) == (ssize_t)strlen(play));
     for (int i = 0; i < 20; i++)
         h_pump(&h, fd, &rx, NULL);

@@ -21,50 +21,8 @@
 #include "neolink/sim.h"
 #include "server/server_int.h"
 #include "server/snapshot.h"
+#include "serve_test_util.h"
 #include "test.h"
-
-static nl_ctx *ctx;
-static nl_loop *loop;
-
-static int slow(void)
-{
-    return getenv("NL_UNDER_VALGRIND") ? 10 : 1;
-}
-
-static void log_fn(void *ud, nl_log_level level, const char *line)
-{
-    (void)ud;
-    if (getenv("NL_TEST_VERBOSE") || level <= NL_LOG_WARN)
-        fprintf(stderr, "  log %d: %s\n", level, line);
-}
-
-static void setup(void)
-{
-    nl_ctx_config cc = {.log_fn = log_fn, .log_level = NL_LOG_DEBUG};
-    NL_ASSERT_OK(nl_ctx_create(&ctx, &cc));
-    NL_ASSERT_OK(nl_loop_create(&loop));
-}
-
-static void teardown(void)
-{
-    for (int i = 0; i < 20; i++)
-        nl_loop_run_once(loop, 0);
-    NL_ASSERT_EQ(nl_loop_io_count(loop), 0);
-    NL_ASSERT_EQ(nl_loop_timer_count(loop), 0);
-    nl_loop_destroy(&loop);
-    nl_ctx_destroy(&ctx);
-}
-
-static bool pump(int ms, bool (*cond)(void *), void *ud)
-{
-    uint64_t end = nl_time_mono_ns() + (uint64_t)ms * (cond ? slow() : 1) * NL_NS_PER_MS;
-    while (nl_time_mono_ns() < end) {
-        if (cond && cond(ud))
-            return true;
-        nl_loop_run_once(loop, 20);
-    }
-    return cond ? cond(ud) : true;
-}
 
 static nl_sim *start_sim(void)
 {
