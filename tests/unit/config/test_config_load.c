@@ -313,22 +313,23 @@ static void test_secrets_and_warning(void)
     NL_ASSERT_EQ(chdir(cwd), 0);
 
     /* Password file limits: 1024 bytes plus newlines is fine, 1025 is not;
-     * a NUL byte inside is refused. */
+     * a NUL byte inside is refused. (An RTSP user's: a camera's password
+     * has the camera's own, shorter limit, checked below.) */
     char big[1100];
     memset(big, 'x', sizeof big);
     memcpy(big + NL_CONFIG_SECRET_MAX, "\r\n\n", 4);
     write_file(pass_path, big, 0600);
-    static const char one[] = "cameras:\n  - name: a\n    address: h\n"
-                              "    password_file: cam.pass\n";
+    static const char one[] = "users:\n  - name: u\n    pass_file: cam.pass\n"
+                              "cameras:\n  - name: a\n    address: h\n";
     write_file(cfg_path, one, 0600);
     cfg = load(cfg_path, 0, err, sizeof err);
-    NL_ASSERT_EQ(strlen(cfg->cameras[0].password.value), NL_CONFIG_SECRET_MAX);
+    NL_ASSERT_EQ(strlen(cfg->users[0].pass.value), NL_CONFIG_SECRET_MAX);
     nl_config_free(&cfg);
     big[NL_CONFIG_SECRET_MAX] = 'y';
     write_file(pass_path, big, 0600);
     NL_ASSERT_EQ(nl_config_load_file(&cfg, cfg_path, err, sizeof err), NL_ECONFIG);
     snprintf(expected, sizeof expected,
-             "%s:4: cameras[0].password_file: password file %s/cam.pass is longer than 1024 "
+             "%s:3: users[0].pass_file: password file %s/cam.pass is longer than 1024 "
              "bytes\n",
              cfg_path, dir);
     NL_ASSERT_STREQ(err, expected);
@@ -337,8 +338,23 @@ static void test_secrets_and_warning(void)
     fclose(f);
     NL_ASSERT_EQ(nl_config_load_file(&cfg, cfg_path, err, sizeof err), NL_ECONFIG);
     snprintf(expected, sizeof expected,
-             "%s:4: cameras[0].password_file: %s/cam.pass is not a regular text file\n", cfg_path,
+             "%s:3: users[0].pass_file: %s/cam.pass is not a regular text file\n", cfg_path,
              dir);
+    NL_ASSERT_STREQ(err, expected);
+
+    /* A camera's password from a file: at most the camera's 63 bytes. */
+    static const char cam_doc[] = "cameras:\n  - name: a\n    address: h\n"
+                                  "    password_file: cam.pass\n";
+    write_file(cfg_path, cam_doc, 0600);
+    char cam_pass[NL_CONFIG_CAMERA_CREDENTIAL_MAX + 3];
+    memset(cam_pass, 'c', NL_CONFIG_CAMERA_CREDENTIAL_MAX + 1);
+    memcpy(cam_pass + NL_CONFIG_CAMERA_CREDENTIAL_MAX + 1, "\n", 2);
+    write_file(pass_path, cam_pass, 0600);
+    NL_ASSERT_EQ(nl_config_load_file(&cfg, cfg_path, err, sizeof err), NL_ECONFIG);
+    snprintf(expected, sizeof expected,
+             "%s:4: cameras[0].password_file: the password is longer than 63 bytes (the "
+             "camera's login field)\n",
+             cfg_path);
     NL_ASSERT_STREQ(err, expected);
 
     /* Environment: set but empty is an empty password; too long is refused. */
