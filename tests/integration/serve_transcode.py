@@ -7,8 +7,12 @@
     the camera's AAC, the plain paths still serve the H.265 original;
   * with `replace: true` the plain paths serve the transcoded stream;
   * an ADPCM camera served as AAC (converted on the loop thread);
-  * ffprobe and GStreamer decode them; no worker is abandoned.
+  * ffprobe and GStreamer decode them: >= 100 transcoded frames at the
+    configured size, and as many AAC samples as the ADPCM blocks carried
+    (480 per 60 ms block: the decoded samples fill the track's timeline);
+    no worker is abandoned.
 """
+import json
 import os
 import signal
 import subprocess
@@ -18,6 +22,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import serve_itest as T  # noqa: E402
 
 T.need("ffprobe", "gst-launch-1.0")
+
+
+def probe_json(serve, path, *args, seconds=9):
+    r = subprocess.run(["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-read_intervals",
+                        f"%+{seconds}", "-of", "json", *args, serve.url(path)],
+                       capture_output=True, text=True, timeout=90)
+    return json.loads(r.stdout or "{}"), r.stderr
 
 
 def probe(serve, path):
@@ -56,6 +67,30 @@ try:
         print(f"ffprobe {path:16s} -> {got}")
         if got != w:
             T.fail(f"{path}: got {got}, want {w}: {err[-400:]}", serve)
+    # >= 100 transcoded frames decoded, every one at the configured size
+    got, err = probe_json(serve, "/xc/h264", "-select_streams", "v:0", "-show_entries",
+                          "frame=width,height")
+    frames = got.get("frames", [])
+    sizes = {(f["width"], f["height"]) for f in frames}
+    print(f"ffprobe /xc/h264 9 s: {len(frames)} video frames decoded, sizes {sorted(sizes)}")
+    if len(frames) < 100 or sizes != {(160, 90)}:
+        T.fail(f"transcoded frames: {len(frames)} {sizes} {err[-400:]}", serve)
+    # ADPCM -> AAC: the decoded samples cover the audio timeline exactly
+    # (within one AAC frame), at the camera's 8000 Hz
+    got, err = probe_json(serve, "/pcm/sub", "-select_streams", "a:0", "-show_entries",
+                          "frame=nb_samples,pts_time:stream=sample_rate")
+    af = [f for f in got.get("frames", []) if "pts_time" in f]
+    if len(af) < 20:
+        T.fail(f"AAC frames: {len(af)} {err[-400:]}", serve)
+    rate = int(got["streams"][0]["sample_rate"])
+    samples = sum(int(f["nb_samples"]) for f in af)
+    span = float(af[-1]["pts_time"]) - float(af[0]["pts_time"]) + int(af[-1]["nb_samples"]) / rate
+    blocks = samples / 480
+    print(f"ffprobe /pcm/sub 9 s: {len(af)} AAC frames, {samples} samples at {rate} Hz "
+          f"= {samples / rate:.3f} s (= {blocks:.1f} ADPCM blocks of 480) over a "
+          f"{span:.3f} s timeline")
+    if rate != 8000 or abs(samples / rate - span) > 1024 / rate + 0.001 or samples / rate < 5:
+        T.fail("AAC samples do not match the ADPCM input", serve)
     pipe = (f"rtspsrc location={serve.url('/xc/h264')} protocols=tcp latency=0 ! rtph264depay "
             f"! h264parse ! avdec_h264 ! identity eos-after=30 ! fakesink sync=false")
     r = subprocess.run(["gst-launch-1.0", "-q"] + pipe.split(), capture_output=True, text=True,
