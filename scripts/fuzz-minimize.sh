@@ -34,7 +34,12 @@ max_len_for() {
 
 # "cov ft" of a corpus directory, measured by loading it once (-runs=0).
 measure() {
-    "$1" -runs=0 -max_len="$3" "$2" >"$work/measure.log" 2>&1 || true
+    # A corpus input that crashes the target is a bug to fix, not a figure.
+    if ! "$1" -runs=0 -max_len="$3" "$2" >"$work/measure.log" 2>&1; then
+        echo "fuzz-minimize: $1 fails on its corpus $2:" >&2
+        tail -n 20 "$work/measure.log" >&2
+        exit 1
+    fi
     line=$(grep -E '^#[0-9]+.*(INITED|DONE).*cov: ' "$work/measure.log" | tail -n 1)
     cov=$(echo "$line" | grep -o 'cov: [0-9]*' | grep -o '[0-9]*' || echo 0)
     ft=$(echo "$line" | grep -o 'ft: [0-9]*' | grep -o '[0-9]*' || echo 0)

@@ -141,7 +141,7 @@ wait $RD
 RD=
 c1=$(cpu_ns)
 kill -TERM $SRV
-wait $SRV || true
+wait $SRV || { echo "test server exited with status $? after SIGTERM: broken run" >&2; SRV=; exit 1; }
 SRV=
 [ -n "$cb" ] || { echo "reader ended early: $(cat "$tmp/reader.out")" >&2; exit 1; }
 

@@ -7,10 +7,9 @@
 set -euo pipefail
 
 : "${NL_CLI:?NL_CLI not set}" "${NL_DATA:?NL_DATA not set}"
-if ! command -v ffprobe >/dev/null || ! command -v ffmpeg >/dev/null; then
-    echo "SKIP: no ffmpeg"
-    exit 77
-fi
+for t in ffprobe ffmpeg; do # installed by the test command (scripts/deps.sh --test)
+    command -v $t >/dev/null || { echo "FAIL: $t not installed"; exit 1; }
+done
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -48,6 +47,7 @@ sps=$(sed -n 's/^video: H264 \([0-9]*x[0-9]*\) (from SPS)$/\1/p' "$tmp/out")
 [ "$size" = "2560x1440" ] || fail "size $size is not the sheet's 2560x1440"
 
 # ...and decodes exactly one frame, without errors.
+# (grep -c exits 1 when it counts 0: the count is checked on the next line)
 frames=$(ffmpeg -nostdin -v error -xerror -i "$tmp/video.h264" -f framemd5 - \
     | grep -vc '^#' || true)
 [ "$frames" = "1" ] || fail "ffmpeg decoded $frames frames, expected 1"

@@ -22,8 +22,8 @@ if grep -q '^NL_BUILD_EXAMPLES:BOOL=OFF' "$NL_BUILD/CMakeCache.txt" 2>/dev/null;
     echo "SKIP: examples are not built (NL_BUILD_EXAMPLES=OFF)"
     exit 77
 fi
-for t in ffprobe ffmpeg; do
-    command -v $t >/dev/null || { echo "SKIP: $t not installed"; exit 77; }
+for t in ffprobe ffmpeg; do # installed by the test command (scripts/deps.sh --test)
+    command -v $t >/dev/null || { echo "FAIL: $t not installed"; exit 1; }
 done
 
 WORK=$(mktemp -d)

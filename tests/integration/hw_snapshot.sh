@@ -12,7 +12,9 @@
 # here and stopped by its pid.
 set -u
 : "${NL_CLI:?NL_CLI must point at neolink-cli}"
-command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { echo "SKIP: no ffmpeg"; exit 77; }
+for t in ffprobe ffmpeg; do # installed by the test command (scripts/deps.sh --test)
+    command -v $t >/dev/null || { echo "FAIL: $t not installed"; exit 1; }
+done
 WORK=$(mktemp -d)
 SIM_PID=""
 stop_sim() {

@@ -33,9 +33,17 @@ while read -r lib; do
     case "$lib" in *libneolink*) continue ;; esac
     real=$(readlink -f "$lib")
     pkg=$(dpkg -S "$real" 2>/dev/null | head -n1 | cut -d: -f1) || pkg=""
-    [ -z "$pkg" ] && pkg=$(dpkg -S "$lib" 2>/dev/null | head -n1 | cut -d: -f1) || true
+    # usrmerge: dpkg may know the library by its unresolved path only
+    if [ -z "$pkg" ]; then
+        pkg=$(dpkg -S "$lib" 2>/dev/null | head -n1 | cut -d: -f1) || pkg=""
+    fi
     case "$pkg" in
-        libc6|libgcc-s1|"") continue ;;  # in every Debian image
+        libc6|libgcc-s1) continue ;; # in every Debian image
+        "")
+            echo "install_docker_build: $lib belongs to no Debian package: the slim image cannot install it"
+            missing=1
+            continue
+            ;;
     esac
     # Direct dependencies must be listed; indirect ones come with them via apt.
     if ! grep -qx "$pkg" "$src/scripts/runtime-packages.txt"; then

@@ -38,8 +38,8 @@ MIN_SESSIONS = 100
 RSS_LIMIT_KB = 256 * 1024 if SANITIZED else 8 * 1024
 
 if not CLI or not os.access(CLI, os.X_OK):
-    print("SKIP: NL_CLI not set")
-    sys.exit(77)
+    print("FAIL: NL_CLI must point at neolink-cli (ctest sets it)")
+    sys.exit(1)
 
 out = tempfile.mkdtemp(prefix="nl_soak_short_")
 cmd = ["/usr/bin/python3", os.path.join(SRC, "tests", "soak", "soak.py"), "--cli", CLI,

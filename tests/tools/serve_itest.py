@@ -26,10 +26,12 @@ TMP = tempfile.mkdtemp(prefix="nl_serve_")
 
 
 def need(*progs):
+    """The clients these tests drive are installed by the test command
+    (scripts/deps.sh --test): one missing is a broken setup, not a skip."""
     for p in progs:
         if not shutil.which(p):
-            print(f"SKIP: {p} not installed")
-            sys.exit(77)
+            print(f"FAIL: {p} not installed (scripts/deps.sh --test installs it)")
+            sys.exit(1)
 
 
 def fail(msg, *procs):

@@ -281,8 +281,8 @@ int main(void)
 {
     cli = getenv("NL_CLI");
     if (!cli || access(cli, X_OK) != 0) {
-        printf("NL_CLI not set or not executable: skipped\n");
-        return 77;
+        printf("FAIL: NL_CLI must point at neolink-cli (ctest sets it)\n");
+        return 1;
     }
     NL_RUN(test_against_endpoint);
     NL_RUN(test_default_url);
