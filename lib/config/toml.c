@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config/toml.h"
+#include "core/hex.h"
 #include "neolink/error.h"
 
 /* How a table came to be (nl__toml_value.flags). */
@@ -242,17 +243,6 @@ static const char *path_text(const keypath *k, int last, char *buf, size_t cap)
 
 /* ------------------------------------------------------------ strings */
 
-static int hex_val(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static size_t put_utf8(char *out, unsigned cp)
 {
     if (cp < 0x80) {
@@ -293,7 +283,7 @@ static int escape(parser *ps, char *out)
         int digits = c == 'u' ? 4 : 8;
         unsigned cp = 0;
         for (int i = 1; i <= digits; i++) {
-            int h = hex_val(peek(ps, (size_t)i));
+            int h = nl__hex_digit(peek(ps, (size_t)i));
             if (h < 0) {
                 fail(ps, "\\%c needs %d hex digits", c, digits);
                 return -1;
@@ -485,7 +475,7 @@ static int is_dec(int c)
 }
 static int is_hex(int c)
 {
-    return hex_val(c) >= 0;
+    return nl__hex_digit(c) >= 0;
 }
 static int is_oct(int c)
 {
@@ -502,7 +492,7 @@ static int digits_to_int(const char *d, size_t nd, unsigned base, int neg, int64
     uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     uint64_t v = 0;
     for (size_t i = 0; i < nd; i++) {
-        unsigned dv = (unsigned)hex_val((unsigned char)d[i]);
+        unsigned dv = (unsigned)nl__hex_digit((unsigned char)d[i]);
         if (v > (limit - dv) / base)
             return -1;
         v = v * base + dv;

@@ -6,6 +6,7 @@
 #include <libavutil/md5.h>
 #include <libavutil/random_seed.h>
 
+#include "core/hex.h"
 #include "neolink/error.h"
 #include "rtsp/auth.h"
 #include "rtsp/url.h"
@@ -54,17 +55,6 @@ static void md5_end_hex(struct AVMD5 *c, md5_state *m, char out[33])
     to_hex(d, 16, out);
     explicit_bzero(d, sizeof d);
     explicit_bzero(m, sizeof *m);
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* Compares n bytes in time independent of where they differ. */
@@ -194,7 +184,7 @@ int nl_rtsp_auth_check_nonce(const nl_rtsp_auth *a, nl_rtsp_span nonce, uint64_t
         return NL_EAUTH;
     uint8_t raw[32], mac[16];
     for (size_t i = 0; i < sizeof raw; i++) {
-        int hi = hexval(nonce.p[2 * i]), lo = hexval(nonce.p[2 * i + 1]);
+        int hi = nl__hex_digit(nonce.p[2 * i]), lo = nl__hex_digit(nonce.p[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return NL_EAUTH;
         raw[i] = (uint8_t)(hi * 16 + lo);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/hex.h"
 #include "neolink/error.h"
 #include "rtsp/transport.h"
 
@@ -40,17 +41,10 @@ static int parse_hex32(nl_rtsp_span v, uint32_t *out)
         return -1;
     uint32_t x = 0;
     for (size_t i = 0; i < v.n; i++) {
-        char c = v.p[i];
-        uint32_t d;
-        if (c >= '0' && c <= '9')
-            d = (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (uint32_t)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            d = (uint32_t)(c - 'A' + 10);
-        else
+        int d = nl__hex_digit((unsigned char)v.p[i]);
+        if (d < 0)
             return -1;
-        x = (x << 4) | d;
+        x = (x << 4) | (uint32_t)d;
     }
     *out = x;
     return 0;

@@ -1,19 +1,9 @@
 /* Request URL parsing and mount matching. See url.h. */
 #include <string.h>
 
+#include "core/hex.h"
 #include "neolink/error.h"
 #include "rtsp/url.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static bool span_iprefix(nl_rtsp_span s, const char *prefix, nl_rtsp_span *rest)
 {
@@ -75,7 +65,7 @@ static int append_segment(nl_rtsp_span seg, nl_rtsp_url *out)
         if (c == '%') {
             if (i + 2 >= seg.n)
                 return NL_EPROTO;
-            int hi = hexval(seg.p[i + 1]), lo = hexval(seg.p[i + 2]);
+            int hi = nl__hex_digit(seg.p[i + 1]), lo = nl__hex_digit(seg.p[i + 2]);
             if (hi < 0 || lo < 0)
                 return NL_EPROTO;
             c = (unsigned char)(hi * 16 + lo);
