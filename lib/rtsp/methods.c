@@ -23,6 +23,8 @@ typedef struct req_ctx {
     nl_rtsp_url url;
     nl_rtsp_mount *m;
     int track;
+    int url_err; /* the URL's parse result once looked up (looked_up) */
+    bool looked_up; /* url, m and track are set (lookup_mount) */
     char user[NL_RTSP_MAX_BASIC + 1];
     nl_rtsp_session_hdr sh;
     int has_session; /* 1 present, 0 absent */
@@ -98,18 +100,27 @@ static void challenge(req_ctx *rc, bool stale)
     send_reply(rc->c, &r, NULL, NULL, 0);
 }
 
-/* Does the request address a mount that asks for no login (by its URL, or
- * for a request without one, like a keepalive to "*", by its session)?
- * Looked up without answering anything: the real lookup comes later. */
-static bool open_mount(const req_ctx *rc)
+/* Parses the request URL and finds its mount once per request, answering
+ * nothing: authentication needs the mount (open_mount) before find_mount
+ * answers 400/414/404. */
+static void lookup_mount(req_ctx *rc)
 {
-    nl_rtsp_url url;
-    int track;
-    if (nl_rtsp_url_parse(rc->req->url, &url) == 0) {
-        const nl_rtsp_mount *m = nl__rtsp_mount_find(rc->srv, &url, &track);
-        if (m)
-            return m->no_login;
-    }
+    if (rc->looked_up)
+        return;
+    rc->looked_up = true;
+    rc->m = NULL;
+    rc->url_err = nl_rtsp_url_parse(rc->req->url, &rc->url);
+    if (rc->url_err == 0)
+        rc->m = nl__rtsp_mount_find(rc->srv, &rc->url, &rc->track);
+}
+
+/* Does the request address a mount that asks for no login (by its URL, or
+ * for a request without one, like a keepalive to "*", by its session)? */
+static bool open_mount(req_ctx *rc)
+{
+    lookup_mount(rc);
+    if (rc->m)
+        return rc->m->no_login;
     if (rc->has_session == 1) {
         const nl__rtsp_session *s = nl__rtsp_session_find(rc->srv, rc->sh.id);
         return s && s->mount && s->mount->no_login;
@@ -168,12 +179,11 @@ static bool permitted(req_ctx *rc)
 /* Parses the URL and finds the mount (400/414/404 answered). */
 static bool find_mount(req_ctx *rc)
 {
-    int err = nl_rtsp_url_parse(rc->req->url, &rc->url);
-    if (err < 0) {
-        simple(rc, err == NL_ETOOBIG ? 414 : 400);
+    lookup_mount(rc); /* done already when the server has accounts */
+    if (rc->url_err < 0) {
+        simple(rc, rc->url_err == NL_ETOOBIG ? 414 : 400);
         return false;
     }
-    rc->m = nl__rtsp_mount_find(rc->srv, &rc->url, &rc->track);
     if (!rc->m) {
         simple(rc, 404);
         return false;
