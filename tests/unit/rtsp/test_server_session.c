@@ -220,24 +220,33 @@ static void setup_video(harness *h, int fd, h_rx *rx, char *play, size_t cap)
     snprintf(play, cap, "PLAY " URL("cam/") " RTSP/1.0\r\nCSeq: 2\r\nSession: %s\r\n\r\n", sess);
 }
 
+/* A harness on a fake clock with mount "cam" (GOP cache on) that has cached
+ * a key frame at t and P frames at t+40 ms and t+80 ms, arriving in real
+ * time; the clock is then at t+120 ms. */
+static nl_rtsp_mount *gop_mount(harness *h, nl_fake_clock *fc)
+{
+    h_init(h, NULL);
+    fc->now_ns = nl_time_mono_ns() + 10 * NL_NS_PER_S;
+    nl_loop_set_clock(h->loop, nl_fake_clock_read, fc);
+    nl_loop_run_once(h->loop, 0);
+    nl_rtsp_mount_config mc = {.gop_cache = true};
+    nl_rtsp_mount *cam = h_mount(h, "cam", false, &mc);
+    h->key_every = 100;
+    for (int i = 0; i < 3; i++) {
+        h_push(h, cam);
+        fc->now_ns += 40 * NL_NS_PER_MS;
+        nl_loop_run_once(h->loop, 0);
+    }
+    return cam;
+}
+
 /* The GOP cache: a new client starts at once at the last keyframe, and the
  * cached frames are replayed at their original pace. */
 static void test_gop_cache(void)
 {
     harness h;
-    h_init(&h, NULL);
-    nl_fake_clock fc = {.now_ns = nl_time_mono_ns() + 10 * NL_NS_PER_S};
-    nl_loop_set_clock(h.loop, nl_fake_clock_read, &fc);
-    nl_loop_run_once(h.loop, 0);
-    nl_rtsp_mount_config mc = {.gop_cache = true};
-    nl_rtsp_mount *cam = h_mount(&h, "cam", false, &mc);
-    h.key_every = 100;
-    /* key at t, P at t+40 ms, P at t+80 ms (frames arrive in real time) */
-    for (int i = 0; i < 3; i++) {
-        h_push(&h, cam);
-        fc.now_ns += 40 * NL_NS_PER_MS;
-        nl_loop_run_once(h.loop, 0);
-    }
+    nl_fake_clock fc;
+    gop_mount(&h, &fc);
     int fd = h_connect(&h);
     h_rx rx = {0};
     char play[256];
@@ -300,18 +309,8 @@ static void test_gop_cache(void)
 static void test_gop_cache_stale(void)
 {
     harness h;
-    h_init(&h, NULL);
-    nl_fake_clock fc = {.now_ns = nl_time_mono_ns() + 10 * NL_NS_PER_S};
-    nl_loop_set_clock(h.loop, nl_fake_clock_read, &fc);
-    nl_loop_run_once(h.loop, 0);
-    nl_rtsp_mount_config mc = {.gop_cache = true};
-    nl_rtsp_mount *cam = h_mount(&h, "cam", false, &mc);
-    h.key_every = 100;
-    for (int i = 0; i < 3; i++) {
-        h_push(&h, cam);
-        fc.now_ns += 40 * NL_NS_PER_MS;
-        nl_loop_run_once(h.loop, 0);
-    }
+    nl_fake_clock fc;
+    nl_rtsp_mount *cam = gop_mount(&h, &fc);
     fc.now_ns += NL_GOP_STALE_NS + NL_NS_PER_S; /* the source went quiet */
     nl_loop_run_once(h.loop, 0);
     int fd = h_connect(&h);

@@ -20,52 +20,6 @@
 #include "serve_test_util.h"
 #include "test.h"
 
-static nl_sim *start_sim(uint16_t port, const char *password)
-{
-    nl_sim_config sc;
-    nl_sim_config_init(&sc);
-    sc.port = port;
-    sc.password = password;
-    sc.stream[NL_SIM_STREAM_MAIN] = (nl_sim_stream_config){320, 240, 10, 256};
-    sc.stream[NL_SIM_STREAM_SUB] = (nl_sim_stream_config){256, 144, 10, 128};
-    sc.gop_ms = 1000;
-    sc.cheap = 1; /* encode a few frames once and replay them (valgrind) */
-    sc.motion_interval_ms = 0;
-    nl_sim *sim = NULL;
-    NL_ASSERT_OK(nl_sim_create(&sim, ctx, loop, &sc));
-    return sim;
-}
-
-static nl_config *load(const char *fmt, ...) NL_PRINTF(1, 2);
-static nl_config *load(const char *fmt, ...)
-{
-    char yaml[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(yaml, sizeof yaml, fmt, ap);
-    va_end(ap);
-    nl_config *cfg = NULL;
-    char err[2048];
-    if (nl_config_load_string(&cfg, yaml, strlen(yaml), "test", 0, err, sizeof err) < 0)
-        NL_FAIL("config: %s", err);
-    return cfg;
-}
-
-static nl_server *start_server(nl_config *cfg)
-{
-    nl_server_options o;
-    nl_server_options_init(&o);
-    o.bind = "127.0.0.1";
-    o.port = 0;
-    o.http = "off";
-    o.log_level_locked = 1;
-    nl_server *srv = NULL;
-    NL_ASSERT_OK(nl_server_create(&srv, ctx, loop, cfg, &o));
-    NL_ASSERT(nl_server_rtsp_port(srv) != 0);
-    NL_ASSERT_EQ(nl_server_http_port(srv), 0);
-    return srv;
-}
-
 static nl__camera_rt *rt_named(nl_server *srv, const char *name)
 {
     nl_list_foreach(it, &srv->cameras)

@@ -21,52 +21,9 @@
 #include "neolink/sim.h"
 #include "server/server_int.h"
 #include "server/snapshot.h"
+#define SERVE_TEST_HTTP "127.0.0.1:0" /* the snapshots are fetched over HTTP */
 #include "serve_test_util.h"
 #include "test.h"
-
-static nl_sim *start_sim(void)
-{
-    nl_sim_config sc;
-    nl_sim_config_init(&sc);
-    sc.port = 0;
-    sc.stream[NL_SIM_STREAM_MAIN] = (nl_sim_stream_config){320, 240, 10, 256};
-    sc.stream[NL_SIM_STREAM_SUB] = (nl_sim_stream_config){256, 144, 10, 128};
-    sc.gop_ms = 1000;
-    sc.cheap = 1;
-    sc.motion_interval_ms = 0;
-    nl_sim *sim = NULL;
-    NL_ASSERT_OK(nl_sim_create(&sim, ctx, loop, &sc));
-    return sim;
-}
-
-static nl_config *load(const char *fmt, ...) NL_PRINTF(1, 2);
-static nl_config *load(const char *fmt, ...)
-{
-    char yaml[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(yaml, sizeof yaml, fmt, ap);
-    va_end(ap);
-    nl_config *cfg = NULL;
-    char err[1024];
-    if (nl_config_load_string(&cfg, yaml, strlen(yaml), "test", 0, err, sizeof err) < 0)
-        NL_FAIL("config: %s", err);
-    return cfg;
-}
-
-static nl_server *start_server(nl_config *cfg)
-{
-    nl_server_options o;
-    nl_server_options_init(&o);
-    o.bind = "127.0.0.1";
-    o.port = 0;
-    o.http = "127.0.0.1:0";
-    o.log_level_locked = 1;
-    nl_server *srv = NULL;
-    NL_ASSERT_OK(nl_server_create(&srv, ctx, loop, cfg, &o));
-    NL_ASSERT(nl_server_http_port(srv) != 0);
-    return srv;
-}
 
 static nl__camera_rt *rt_named(nl_server *srv, const char *name)
 {
@@ -214,7 +171,7 @@ static client cl[8];
 static void test_cold_and_coalesced(void)
 {
     setup();
-    nl_sim *sim = start_sim();
+    nl_sim *sim = start_sim(0, NULL);
     nl_server *srv = start_server(load("cameras:\n  - name: cam1\n    address: 127.0.0.1:%u\n"
                                        "    stream: both\n    idle_linger: 200ms\n",
                                        nl_sim_port(sim)));
@@ -292,7 +249,7 @@ static bool job_running(void *ud)
 static void test_reload_and_shutdown(void)
 {
     setup();
-    nl_sim *sim = start_sim();
+    nl_sim *sim = start_sim(0, NULL);
     uint16_t port = nl_sim_port(sim);
     nl_server *srv = start_server(load("cameras:\n"
                                        "  - name: a\n    address: 127.0.0.1:%u\n    stream: sub\n"
